@@ -1,0 +1,1 @@
+"""The Feast repository: entities, sources, feature views and services built from contracts."""

@@ -1,0 +1,88 @@
+"""Feast objects for the departure-delay model, every schema derived from a contract.
+
+Feature views carry a ``contract`` tag naming their source so engines and reports can find the
+contract that governs them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from feast import Entity, FeatureService, FeatureView, FileSource
+
+from contracts import Contract, get_contract
+from contracts.feast_fields import entity_value_type, feature_fields
+from contracts.model import INGESTED_AT
+from services.settings import offline_source_path
+
+WEATHER = get_contract("weather")
+PLANES = get_contract("planes")
+ROUTE_DELAYS = get_contract("route_delays")
+
+airport = Entity(
+    name="airport",
+    join_keys=["origin"],
+    value_type=entity_value_type(WEATHER, "origin"),
+    description="Origin airport (FAA code).",
+)
+plane = Entity(
+    name="plane",
+    join_keys=["tailnum"],
+    value_type=entity_value_type(PLANES, "tailnum"),
+    description="Aircraft tail number.",
+)
+carrier = Entity(
+    name="carrier",
+    join_keys=["carrier"],
+    value_type=entity_value_type(ROUTE_DELAYS, "carrier"),
+    description="Two-letter airline code.",
+)
+destination = Entity(
+    name="destination",
+    join_keys=["dest"],
+    value_type=entity_value_type(ROUTE_DELAYS, "dest"),
+    description="Destination airport (FAA code).",
+)
+
+
+def file_source(contract: Contract) -> FileSource:
+    """The Parquet dataset ingestion writes for ``contract`` (one file per accepted batch)."""
+    return FileSource(
+        name=f"{contract.name}_source",
+        path=offline_source_path(contract.name),
+        timestamp_field=contract.timestamp_column,
+        created_timestamp_column=INGESTED_AT,
+        description=contract.description,
+        owner=contract.owner,
+        tags={"contract": contract.name},
+    )
+
+
+def feature_view(name: str, contract: Contract, entities: list[Entity]) -> FeatureView:
+    return FeatureView(
+        name=name,
+        entities=entities,
+        ttl=contract.feature_ttl or timedelta(0),
+        schema=feature_fields(contract),
+        source=file_source(contract),
+        online=True,
+        description=contract.description,
+        owner=contract.owner,
+        tags={"contract": contract.name, "contract_version": contract.version},
+    )
+
+
+weather_hourly = feature_view("weather_hourly", WEATHER, [airport])
+plane_attributes = feature_view("plane_attributes", PLANES, [plane])
+route_delay_history = feature_view("route_delay_history", ROUTE_DELAYS, [carrier, airport, destination])
+
+departure_delay_model = FeatureService(
+    name="departure_delay_model",
+    features=[weather_hourly, plane_attributes, route_delay_history],
+    description="Features of the departure-delay classifier (label: dep_delay > 15 min).",
+)
+
+ENTITIES = [airport, plane, carrier, destination]
+FEATURE_VIEWS = [weather_hourly, plane_attributes, route_delay_history]
+FEATURE_SERVICES = [departure_delay_model]
+ALL_OBJECTS = [*ENTITIES, *FEATURE_VIEWS, *FEATURE_SERVICES]

@@ -1,0 +1,40 @@
+"""Shared fixtures. Redis behaviour is always tested against a real redis-server started here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from services.redis_process import RedisProcess, redis_server_binary
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisProcess]:
+    """One private redis-server per test session on a free loopback port."""
+    if redis_server_binary() is None:
+        pytest.fail("redis-server is not installed; run `make test`, which installs it")
+    with RedisProcess() as proc:
+        yield proc
+
+
+@pytest.fixture()
+def redis_client(redis_server: RedisProcess):
+    """A client on the session server, flushed before each test so tests stay independent."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture()
+def fg_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh FEATUREGUARD_HOME for one test."""
+    home = tmp_path / "fg-home"
+    home.mkdir()
+    monkeypatch.setenv("FEATUREGUARD_HOME", str(home))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    return home
