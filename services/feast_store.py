@@ -48,13 +48,13 @@ def choose_online_store(start_private: bool = True) -> OnlineStoreChoice:
         return OnlineStoreChoice("redis", {"type": "redis", "connection_string": conn}, f"online store: Redis at {conn}")
     if start_private and redis_server_binary():
         try:
-            proc = RedisProcess(data_dir=data_home() / "redis")
+            proc = RedisProcess(data_dir=data_home() / "redis", persist=True)
         except RedisUnavailableError as exc:
             return _sqlite_choice(f"could not start redis-server ({exc})")
         conn = proc.feast_connection_string
         return OnlineStoreChoice(
             "redis", {"type": "redis", "connection_string": conn},
-            f"online store: private redis-server on {conn} (stopped at exit)", proc,
+            f"online store: private redis-server on {conn} (data in {proc.data_dir}, stopped at exit)", proc,
         )
     return _sqlite_choice("redis-server not found and REDIS_URL unset")
 

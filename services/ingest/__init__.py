@@ -1,0 +1,1 @@
+"""Contract-gated ingestion: read a batch, check every row, store good rows, quarantine the rest."""

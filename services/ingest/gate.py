@@ -1,0 +1,156 @@
+"""The contract gate: pandera (lazy) decides, this module turns its verdict into row sets.
+
+Pandera's ``drop_invalid_rows`` has had bugs (pandera #1830, #1737), so the bad-row set is derived
+from ``SchemaErrors.failure_cases`` indexes here, and the accepted rows are validated a second
+time: what the gate accepts provably passes the contract.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.errors as pe
+
+from contracts.model import Contract
+from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
+from services.ingest.timestamps import normalize_timestamps
+
+REASON_COLUMN = "_reason"
+ROW_COLUMN = "_row"
+
+#: pandera checks that concern the batch's shape or types rather than individual rows
+_SCHEMA_LEVEL = ("column_in_schema", "column_in_dataframe", "dtype(", "coerce_dtype(", "column_name")
+
+
+@dataclass
+class GateResult:
+    """Verdict on one batch. ``accepted`` is typed as the contract says; rows keep batch positions."""
+
+    received: int
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    failures: list[CheckFailure] = field(default_factory=list)
+    schema_failures: list[CheckFailure] = field(default_factory=list)
+
+    @property
+    def batch_ok(self) -> bool:
+        return not self.schema_failures
+
+    @property
+    def all_failures(self) -> list[CheckFailure]:
+        return [*self.schema_failures, *self.failures]
+
+
+class GateInternalError(RuntimeError):
+    """Accepted rows failed re-validation: a gate bug, never silently stored."""
+
+
+def _is_schema_level(check: str) -> bool:
+    return check.startswith(_SCHEMA_LEVEL)
+
+
+def _schema_message(column: str | None, check: str, value: object) -> str:
+    if check == "column_in_schema":
+        return f"column {value!r} is not in the contract"
+    if check == "column_in_dataframe":
+        return f"column {value!r} required by the contract is missing"
+    if check.startswith("coerce_dtype(") or check.startswith("dtype("):
+        return f"column {column!r} cannot be read as {check.split('(', 1)[1].rstrip(')')}"
+    return f"{check} failed"
+
+
+def _collect(cases: pd.DataFrame) -> tuple[list[CheckFailure], list[CheckFailure]]:
+    """Splits pandera failure cases into row failures and batch-level failures."""
+    rows: dict[tuple, CheckFailure] = {}
+    batch: dict[tuple, CheckFailure] = {}
+    for record in cases.itertuples(index=False):
+        check = str(record.check)
+        if check.startswith("column_"):  # pandera puts the schema name here; name the column
+            column = str(record.failure_case)
+        else:
+            column = None if pd.isna(record.column) else str(record.column)
+        index = record.index
+        if _is_schema_level(check) or index is None or pd.isna(index):
+            key = (column, check)
+            if key not in batch:
+                batch[key] = schema_failure(check, _schema_message(column, check, record.failure_case), column, [])
+            failure = batch[key]
+            if index is not None and not pd.isna(index):
+                failure.rows.append(int(index))
+                failure.count += 1
+            if len(failure.examples) < MAX_EXAMPLES:
+                failure.examples.append({"row": None if index is None or pd.isna(index) else int(index),
+                                         "value": jsonable(record.failure_case)})
+            continue
+        failure = rows.setdefault((column, check), CheckFailure(column, check, 0))
+        failure.rows.append(int(index))
+        failure.count += 1
+        if len(failure.examples) < MAX_EXAMPLES:
+            failure.examples.append({"row": int(index), "value": jsonable(record.failure_case)})
+    return list(rows.values()), list(batch.values())
+
+
+def _reasons(failures: list[CheckFailure]) -> dict[int, str]:
+    by_row: dict[int, list[str]] = defaultdict(list)
+    for failure in failures:
+        for row in dict.fromkeys(failure.rows):
+            by_row[row].append(failure.label)
+    return {row: "; ".join(labels) for row, labels in by_row.items()}
+
+
+def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
+    """Checks every row of ``frame`` against ``contract``; never raises for bad data."""
+    frame = frame.reset_index(drop=True)
+    received = len(frame)
+    ts = normalize_timestamps(frame, contract.timestamp_columns)
+    row_failures = list(ts.row_failures)
+    schema_failures = list(ts.schema_failures)
+    typed = ts.frame
+    ts_bad = {r for f in ts.row_failures for r in f.rows}
+    candidates = typed.drop(index=sorted(ts_bad)) if ts_bad else typed
+
+    if not schema_failures:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # pandera's own concat of failure cases
+                contract.schema.validate(candidates, lazy=True)
+        except pe.SchemaErrors as errors:
+            found_rows, found_batch = _collect(errors.failure_cases)
+            row_failures.extend(found_rows)
+            schema_failures.extend(found_batch)
+        except pe.SchemaError as error:  # raised outside lazy collection, e.g. by a broken check
+            schema_failures.append(schema_failure("schema", str(error).splitlines()[0]))
+
+    if schema_failures:
+        return GateResult(received, typed.iloc[0:0], _mark(frame, {i: _batch_reason(schema_failures) for i in range(received)}),
+                          row_failures, schema_failures)
+
+    reasons = _reasons(row_failures)
+    bad = sorted(reasons)
+    accepted = candidates.drop(index=[r for r in bad if r in candidates.index])
+    accepted = contract.schema.validate(accepted, lazy=True) if len(accepted) else accepted
+    _revalidate(contract, accepted)
+    return GateResult(received, accepted, _mark(frame.loc[bad], reasons), row_failures, [])
+
+
+def _batch_reason(failures: list[CheckFailure]) -> str:
+    return "batch rejected: " + "; ".join(f.message or f.label for f in failures)
+
+
+def _mark(rows: pd.DataFrame, reasons: dict[int, str]) -> pd.DataFrame:
+    marked = rows.copy()
+    marked.insert(0, ROW_COLUMN, marked.index.astype("int64"))
+    marked[REASON_COLUMN] = [reasons[i] for i in marked.index]
+    return marked
+
+
+def _revalidate(contract: Contract, accepted: pd.DataFrame) -> None:
+    if not len(accepted):
+        return
+    try:
+        contract.schema.validate(accepted, lazy=True)
+    except (pe.SchemaErrors, pe.SchemaError) as exc:
+        raise GateInternalError(f"{contract.name}: accepted rows failed re-validation: {exc}") from exc
