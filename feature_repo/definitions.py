@@ -6,6 +6,7 @@ contract that governs them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from feast import Entity, FeatureService, FeatureView, FileSource
@@ -72,17 +73,33 @@ def feature_view(name: str, contract: Contract, entities: list[Entity]) -> Featu
     )
 
 
-weather_hourly = feature_view("weather_hourly", WEATHER, [airport])
-plane_attributes = feature_view("plane_attributes", PLANES, [plane])
-route_delay_history = feature_view("route_delay_history", ROUTE_DELAYS, [carrier, airport, destination])
+@dataclass(frozen=True)
+class FeatureRepo:
+    """Every Feast object of the repo; sources point into the data home current at build time."""
 
-departure_delay_model = FeatureService(
-    name="departure_delay_model",
-    features=[weather_hourly, plane_attributes, route_delay_history],
-    description="Features of the departure-delay classifier (label: dep_delay > 15 min).",
-)
+    entities: list[Entity]
+    feature_views: list[FeatureView]
+    feature_services: list[FeatureService]
 
-ENTITIES = [airport, plane, carrier, destination]
-FEATURE_VIEWS = [weather_hourly, plane_attributes, route_delay_history]
-FEATURE_SERVICES = [departure_delay_model]
-ALL_OBJECTS = [*ENTITIES, *FEATURE_VIEWS, *FEATURE_SERVICES]
+    @property
+    def objects(self) -> list:
+        return [*self.entities, *self.feature_views, *self.feature_services]
+
+
+def build_repo() -> FeatureRepo:
+    """Builds the objects afresh, so a changed FEATUREGUARD_HOME is honoured within one process."""
+    weather = feature_view("weather_hourly", WEATHER, [airport])
+    planes = feature_view("plane_attributes", PLANES, [plane])
+    routes = feature_view("route_delay_history", ROUTE_DELAYS, [carrier, airport, destination])
+    service = FeatureService(
+        name="departure_delay_model",
+        features=[weather, planes, routes],
+        description="Features of the departure-delay classifier (label: dep_delay > 15 min).",
+    )
+    return FeatureRepo([airport, plane, carrier, destination], [weather, planes, routes], [service])
+
+
+# Module-level objects for `feast apply` run inside feature_repo/.
+_REPO = build_repo()
+weather_hourly, plane_attributes, route_delay_history = _REPO.feature_views
+(departure_delay_model,) = _REPO.feature_services

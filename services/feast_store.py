@@ -86,6 +86,6 @@ def open_store(online: OnlineStoreChoice):
 
 def apply_definitions(store) -> None:
     """Registers the feature_repo objects (idempotent, like `feast apply`)."""
-    from feature_repo.definitions import ALL_OBJECTS
+    from feature_repo.definitions import build_repo
 
-    store.apply(ALL_OBJECTS)
+    store.apply(build_repo().objects)

@@ -18,9 +18,10 @@ def feast_online_writer(store):
     def write(contract: Contract, stored: pd.DataFrame) -> int:
         views = views_for_contract(store, contract)
         for view in views:
-            columns = [*view.join_keys, *[f.name for f in view.features], contract.timestamp_column]
-            if contract.created_timestamp_column:
-                columns.append(contract.created_timestamp_column)
+            source = view.batch_source
+            columns = [*view.join_keys, *[f.name for f in view.features], source.timestamp_field]
+            if source.created_timestamp_column:
+                columns.append(source.created_timestamp_column)
             store.write_to_online_store(view.name, stored[list(dict.fromkeys(columns))])
         return len(stored) if views else 0
 
