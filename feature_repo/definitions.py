@@ -20,30 +20,18 @@ WEATHER = get_contract("weather")
 PLANES = get_contract("planes")
 ROUTE_DELAYS = get_contract("route_delays")
 
-airport = Entity(
-    name="airport",
-    join_keys=["origin"],
-    value_type=entity_value_type(WEATHER, "origin"),
-    description="Origin airport (FAA code).",
-)
-plane = Entity(
-    name="plane",
-    join_keys=["tailnum"],
-    value_type=entity_value_type(PLANES, "tailnum"),
-    description="Aircraft tail number.",
-)
-carrier = Entity(
-    name="carrier",
-    join_keys=["carrier"],
-    value_type=entity_value_type(ROUTE_DELAYS, "carrier"),
-    description="Two-letter airline code.",
-)
-destination = Entity(
-    name="destination",
-    join_keys=["dest"],
-    value_type=entity_value_type(ROUTE_DELAYS, "dest"),
-    description="Destination airport (FAA code).",
-)
+
+
+def entity(name: str, join_key: str, contract: Contract, description: str) -> Entity:
+    """An entity whose key type is the contract's type for that column."""
+    return Entity(name=name, join_keys=[join_key], value_type=entity_value_type(contract, join_key),
+                  description=description)
+
+
+airport = entity("airport", "origin", WEATHER, "Origin airport (FAA code).")
+plane = entity("plane", "tailnum", PLANES, "Aircraft tail number.")
+carrier = entity("carrier", "carrier", ROUTE_DELAYS, "Two-letter airline code.")
+destination = entity("destination", "dest", ROUTE_DELAYS, "Destination airport (FAA code).")
 
 
 def file_source(contract: Contract) -> FileSource:
