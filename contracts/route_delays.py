@@ -29,7 +29,7 @@ SCHEMA = pa.DataFrameSchema(
         pa.Check(
             lambda df: df["flights_7d"] >= df["flights"],
             name="window_covers_day",
-            error="7-day flight count cannot be below the day's count",
+            description="7-day flight count cannot be below the day's count",
         ),
     ],
     unique=["carrier", "origin", "dest", "day_end"],

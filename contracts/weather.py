@@ -33,7 +33,7 @@ SCHEMA = pa.DataFrameSchema(
         pa.Check(
             lambda df: ~(df["dewp"] > df["temp"]),
             name="dewp_not_above_temp",
-            error="dew point cannot exceed air temperature",
+            description="dew point cannot exceed air temperature",
         ),
     ],
     unique=["origin", "time_hour"],

@@ -65,32 +65,42 @@ def _schema_message(column: str | None, check: str, value: object) -> str:
 def _collect(cases: pd.DataFrame) -> tuple[list[CheckFailure], list[CheckFailure]]:
     """Splits pandera failure cases into row failures and batch-level failures."""
     rows: dict[tuple, CheckFailure] = {}
+    frame_checks: dict[str, dict[int, dict[str, object]]] = defaultdict(dict)
     batch: dict[tuple, CheckFailure] = {}
     for record in cases.itertuples(index=False):
         check = str(record.check)
+        index = record.index
+        has_row = index is not None and not pd.isna(index)
         if check.startswith("column_"):  # pandera puts the schema name here; name the column
             column = str(record.failure_case)
         else:
             column = None if pd.isna(record.column) else str(record.column)
-        index = record.index
-        if _is_schema_level(check) or index is None or pd.isna(index):
-            key = (column, check)
-            if key not in batch:
-                batch[key] = schema_failure(check, _schema_message(column, check, record.failure_case), column, [])
-            failure = batch[key]
-            if index is not None and not pd.isna(index):
+        if _is_schema_level(check) or not has_row:
+            failure = batch.setdefault((column, check), schema_failure(
+                check, _schema_message(column, check, record.failure_case), column, []))
+            if has_row:
                 failure.rows.append(int(index))
                 failure.count += 1
             if len(failure.examples) < MAX_EXAMPLES:
-                failure.examples.append({"row": None if index is None or pd.isna(index) else int(index),
-                                         "value": jsonable(record.failure_case)})
-            continue
-        failure = rows.setdefault((column, check), CheckFailure(column, check, 0))
-        failure.rows.append(int(index))
-        failure.count += 1
-        if len(failure.examples) < MAX_EXAMPLES:
-            failure.examples.append({"row": int(index), "value": jsonable(record.failure_case)})
-    return list(rows.values()), list(batch.values())
+                failure.examples.append({"row": int(index) if has_row else None, "value": jsonable(record.failure_case)})
+        elif record.schema_context == "DataFrameSchema":
+            # frame-level checks (uniqueness, cross-column) report one case per column: regroup by row
+            frame_checks[check].setdefault(int(index), {})[column or "?"] = jsonable(record.failure_case)
+        else:
+            failure = rows.setdefault((column, check), CheckFailure(column, check, 0))
+            failure.rows.append(int(index))
+            failure.count += 1
+            if len(failure.examples) < MAX_EXAMPLES:
+                failure.examples.append({"row": int(index), "value": jsonable(record.failure_case)})
+    return [*rows.values(), *(_frame_failure(c, by_row) for c, by_row in frame_checks.items())], list(batch.values())
+
+
+def _frame_failure(check: str, by_row: dict[int, dict[str, object]]) -> CheckFailure:
+    """One failure per frame-level check; its columns are those pandera named for it."""
+    columns = list(dict.fromkeys(c for values in by_row.values() for c in values))
+    row_ids = sorted(by_row)
+    examples = [{"row": r, "value": by_row[r]} for r in row_ids[:MAX_EXAMPLES]]
+    return CheckFailure(",".join(columns), check, len(row_ids), examples, row_ids)
 
 
 def _reasons(failures: list[CheckFailure]) -> dict[int, str]:

@@ -1,0 +1,73 @@
+"""The CLI's documented exit codes and JSON receipts, run as a producer would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+
+def run(*args: str, home) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FEATUREGUARD_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture()
+def files(tmp_path, weather_rows):
+    good = tmp_path / "good.parquet"
+    weather_rows.to_parquet(good, index=False)
+    bad = weather_rows.copy()
+    bad.loc[2, "humid"] = 250.0
+    partial = tmp_path / "partial.parquet"
+    bad.to_parquet(partial, index=False)
+    extra = tmp_path / "extra.parquet"
+    weather_rows.assign(surprise=1).to_parquet(extra, index=False)
+    (tmp_path / "notes.txt").write_text("hello")
+    return tmp_path
+
+
+def test_validate_exit_codes(files, fg_home):
+    assert run("validate", "weather", str(files / "good.parquet"), home=fg_home).returncode == 0
+    out = run("validate", "weather", str(files / "partial.parquet"), "--json", home=fg_home)
+    assert out.returncode == 1
+    report = orjson.loads(out.stdout)
+    assert report["errors"][0]["column"] == "humid" and report["errors"][0]["examples"][0] == {"row": 2, "value": 250.0}
+    assert run("validate", "weather", str(files / "notes.txt"), home=fg_home).returncode == 2
+    unknown = run("validate", "nope", str(files / "good.parquet"), home=fg_home)
+    assert unknown.returncode == 2 and "unknown source 'nope'" in unknown.stderr
+    assert not (fg_home / "offline").exists(), "validate must write nothing"
+
+
+def test_ingest_receipts_and_exit_codes(files, fg_home):
+    out = run("ingest", "weather", str(files / "partial.parquet"), "--json", home=fg_home)
+    assert out.returncode == 3
+    receipt = orjson.loads(out.stdout)
+    for key in ("batch_id", "source", "contract_version", "received", "accepted", "quarantined", "status", "errors"):
+        assert key in receipt
+    assert receipt["received"] == receipt["accepted"] + receipt["quarantined"] and receipt["quarantined"] == 1
+    assert set(receipt["errors"][0]) >= {"column", "check", "count", "examples"}
+    assert run("ingest", "weather", str(files / "good.parquet"), home=fg_home).returncode == 0
+    rejected = run("ingest", "weather", str(files / "extra.parquet"), "--json", home=fg_home)
+    assert rejected.returncode == 1 and orjson.loads(rejected.stdout)["status"] == "rejected"
+    assert run("ingest", "weather", str(files / "good.parquet"), "--policy", "lenient", home=fg_home).returncode == 2
+
+
+def test_producer_commands_never_import_feast(files, fg_home):
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from services.cli.app import app\n"
+        f"result = CliRunner().invoke(app, ['validate', 'weather', {str(files / 'good.parquet')!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "result = CliRunner().invoke(app, ['ingest', 'weather', "
+        f"{str(files / 'good.parquet')!r}, '--json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m == 'feast' or m.startswith('feast.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "FEATUREGUARD_HOME": str(fg_home)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
