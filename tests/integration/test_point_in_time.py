@@ -35,7 +35,6 @@ def test_flight_at_1030_gets_the_1000_weather_never_1100(loop):
     assert frame["humid"].tolist() == [at_10["humid"]] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="stock Feast file store drops entity rows; fixed by the ASOF offline store")
 def test_weather_older_than_ttl_is_null_across_a_real_feed_gap(loop):
     """The feed has no EWR reading between 2013-10-25 23:00 and 10-26 05:00 UTC; TTL is 3 h."""
     last = _weather_at(loop, "EWR", "2013-10-25T23:00Z")
@@ -69,7 +68,6 @@ def test_route_delays_never_leak_the_day_being_predicted(loop):
         [key.loc[jan3_end, "dep_delay_mean"], key.loc[jan4_end, "dep_delay_mean"]])
 
 
-@pytest.mark.xfail(strict=True, reason="stock Feast file store drops entity rows; fixed by the ASOF offline store")
 def test_training_frame_keeps_every_entity_row_in_order(loop):
     """One output row per input row, duplicates and unknown keys included, via the feature service."""
     entities = pd.DataFrame({

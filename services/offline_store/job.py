@@ -1,0 +1,98 @@
+"""The RetrievalJob Feast hands back: lazy, Arrow-native, contract-checked.
+
+Nothing runs until ``to_arrow``/``to_df``. Feast's base class then applies on-demand feature
+views and dataset validation to what ``_to_arrow_internal`` returns, so those stay Feast's own
+machinery. Contract types are checked on the joined features before any of that.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from feast.errors import SavedDatasetLocationAlreadyExists
+from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+from feast.on_demand_feature_view import OnDemandFeatureView
+from feast.saved_dataset import SavedDatasetStorage
+
+from services.offline_store.contract_types import ColumnCheck, check_types
+
+ReaderFactory = Callable[[int], pa.RecordBatchReader]
+
+
+class AsofRetrievalJob(RetrievalJob):
+    """Runs ``run`` (a DuckDB query plus Arrow assembly) when results are asked for."""
+
+    def __init__(
+        self,
+        run: Callable[[], pa.Table],
+        sql: Callable[[], str],
+        *,
+        on_demand_feature_views: Sequence[OnDemandFeatureView] = (),
+        full_feature_names: bool = False,
+        metadata: RetrievalMetadata | None = None,
+        checks: Sequence[ColumnCheck] = (),
+        reader: ReaderFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self._run = run
+        self._sql = sql
+        self._odfvs = list(on_demand_feature_views)
+        self._full_feature_names = full_feature_names
+        self._metadata = metadata
+        self._checks = list(checks)
+        self._reader = reader
+
+    @property
+    def full_feature_names(self) -> bool:
+        return self._full_feature_names
+
+    @property
+    def on_demand_feature_views(self) -> list[OnDemandFeatureView]:
+        return self._odfvs
+
+    @property
+    def metadata(self) -> Optional[RetrievalMetadata]:
+        return self._metadata
+
+    def _to_arrow_internal(self, timeout: Optional[int] = None) -> pa.Table:
+        table = self._run()
+        if self._checks:
+            check_types(table.schema, self._checks)
+        return table
+
+    def _to_df_internal(self, timeout: Optional[int] = None) -> pd.DataFrame:
+        return self._to_arrow_internal(timeout).to_pandas()
+
+    def to_df(self, validation_reference=None, timeout: Optional[int] = None) -> pd.DataFrame:
+        """As Feast's, but the Arrow buffers are released while pandas columns are built."""
+        table = self.to_arrow(validation_reference=validation_reference, timeout=timeout)
+        return table.to_pandas(split_blocks=True, self_destruct=True).reset_index(drop=True)
+
+    def to_arrow_reader(self, batch_size: int = 131_072) -> pa.RecordBatchReader:
+        """Streams the rows in batches without materialising them (pull jobs only)."""
+        if self._reader is None:
+            raise NotImplementedError("streaming is available for pull_* jobs; use to_arrow()")
+        return self._reader(batch_size)
+
+    def to_sql(self) -> str:
+        return self._sql()
+
+    def persist(
+        self,
+        storage: SavedDatasetStorage,
+        allow_overwrite: bool = False,
+        timeout: Optional[int] = None,
+    ) -> None:
+        """Writes the result as one Parquet file at a SavedDatasetFileStorage's path."""
+        if not isinstance(storage, SavedDatasetFileStorage):
+            raise TypeError(f"AsofOfflineStore persists to file storage only, got {type(storage).__name__}")
+        path = storage.file_options.uri
+        if os.path.exists(path) and not allow_overwrite:
+            raise SavedDatasetLocationAlreadyExists(location=path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        pq.write_table(self.to_arrow(timeout=timeout), path)

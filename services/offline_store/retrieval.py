@@ -1,0 +1,245 @@
+"""Builds the lazy jobs behind the store's methods: plans in, DuckDB queries out.
+
+A historical retrieval sends DuckDB only the narrow entity table (join keys, event time, row
+number); DuckDB returns the feature columns in row order and they are appended to the caller's
+entity columns, which therefore come back exactly as sent: one row per input row, in order,
+duplicates included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from feast.infra.offline_stores.offline_store import RetrievalMetadata
+from feast.errors import FeastEntityDFMissingColumnsError
+from feast.infra.offline_stores.offline_utils import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
+from feast.on_demand_feature_view import OnDemandFeatureView
+
+from services.offline_store import duck, entities, sql
+from services.offline_store.contract_types import ColumnCheck
+from services.offline_store.job import AsofRetrievalJob
+from services.offline_store.plan import ViewPlan
+
+ENTITY_RELATION = "__fg_entities"
+
+
+def to_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch; a naive datetime is UTC."""
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value)
+
+
+def _joins(con, plans: Sequence[ViewPlan]) -> list[sql.ViewJoin]:
+    """The views as the query builder sees them; created time is kept only where it can decide."""
+    joins, empty = [], []
+    for plan in plans:
+        scan = duck.scan_parquet(con, plan.path, plan.empty_columns)
+        needed = [src for _, src in plan.keys] + [plan.timestamp] + ([plan.created] if plan.created else [])
+        scan.require(needed + [src for src, _ in plan.features], f"feature view {plan.name!r}")
+        joins.append(sql.ViewJoin(
+            relation=scan.relation, keys=plan.keys, timestamp=plan.timestamp, features=plan.features,
+            created=plan.created, ttl_ns=plan.ttl_ns, text_columns=scan.text_columns,
+        ))
+        empty.append(scan.empty)
+    return _drop_undeciding_created(con, joins, empty)
+
+
+def _drop_undeciding_created(con, joins: list[sql.ViewJoin], empty: list[bool]) -> list[sql.ViewJoin]:
+    """Drops the created-time tie-break from views whose (key, event time) pairs are unique."""
+    probes: dict[tuple, sql.ViewJoin] = {}
+    for join, is_empty in zip(joins, empty):
+        if join.created is not None and not is_empty:
+            probes.setdefault(_tie_key(join), join)  # views sharing a source are checked once
+    ties: dict[tuple, bool] = {}
+    if probes:
+        ties = dict(zip(probes, con.execute(sql.ties_query(list(probes.values()))).fetchall()[0]))
+    return [j if ties.get(_tie_key(j)) else replace(j, created=None) for j in joins]
+
+
+def _tie_key(join: sql.ViewJoin) -> tuple:
+    return (join.relation, tuple(src for _, src in join.keys), join.timestamp)
+
+
+def _key_columns(plans: Sequence[ViewPlan]) -> list[str]:
+    return list(dict.fromkeys(ent for plan in plans for ent, _ in plan.keys))
+
+
+@dataclass
+class HistoricalRequest:
+    """Everything one ``get_historical_features`` call needs; ``entity_df`` None = time range."""
+
+    plans: list[ViewPlan]
+    settings: duck.EngineSettings
+    entity_df: pd.DataFrame | None
+    timestamp: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def _entity_table(self, con, joins: list[sql.ViewJoin]) -> pa.Table:
+        if self.entity_df is not None:
+            return entities.entity_table(self.entity_df, self.timestamp)
+        end_ns = to_ns(self.end)
+        start_ns = to_ns(self.start) if self.start is not None else None
+        keyed = bool(_key_columns(self.plans))
+        keys = con.sql(sql.entity_keys_query(joins, start_ns, end_ns)).to_arrow_table() if keyed else None
+        rows = keys.num_rows if keys is not None else 1
+        stamp = pa.array(np.full(rows, end_ns, dtype="datetime64[ns]")).cast(pa.timestamp("ns", "UTC"))
+        if keys is None:
+            return pa.table({self.timestamp: stamp})
+        return keys.append_column(self.timestamp, stamp)
+
+    def query(self) -> str:
+        con = duck.connect(self.settings)
+        try:
+            return sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, _joins(con, self.plans))
+        finally:
+            con.close()
+
+    def run(self) -> pa.Table:
+        con = duck.connect(self.settings)
+        try:
+            joins = _joins(con, self.plans)
+            table = self._entity_table(con, joins)
+            con.register(ENTITY_RELATION, entities.join_input(table, self.timestamp, _key_columns(self.plans)))
+            query = sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, joins)
+            features = con.sql(query).to_arrow_table()
+        finally:
+            con.close()
+        if features.num_rows != table.num_rows:
+            raise RuntimeError(f"ASOF join returned {features.num_rows} rows for {table.num_rows} entity rows")
+        for name, column in zip(features.column_names, features.columns):
+            table = table.append_column(name, column)
+        return table
+
+
+def historical_job(
+    plans: list[ViewPlan],
+    settings: duck.EngineSettings,
+    feature_refs: list[str],
+    entity_df: pd.DataFrame | str | None,
+    odfvs: list[OnDemandFeatureView],
+    full_feature_names: bool,
+    start_date: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> AsofRetrievalJob:
+    """``window`` is Feast's (start, end) for a retrieval without entity frame; ``start_date``
+    the caller's own start, which, when given, also bounds which entities appear."""
+    if isinstance(entity_df, str):
+        con = duck.connect(settings)
+        try:
+            entity_df = con.sql(entity_df).to_df()
+        finally:
+            con.close()
+    if entity_df is None:
+        if window is None:
+            raise ValueError("a retrieval without entity_df needs its (start, end) window")
+        low, high = window
+        request = HistoricalRequest(plans, settings, None, DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL, start_date, high)
+        keys = _key_columns(plans)
+    else:
+        if not isinstance(entity_df, pd.DataFrame):
+            raise TypeError(f"entity_df must be a pandas DataFrame or a SQL string, got {type(entity_df).__name__}")
+        timestamp = entities.event_timestamp_column(entity_df)
+        _require_entity_columns(entity_df, [*_key_columns(plans), timestamp])
+        request = HistoricalRequest(plans, settings, entity_df, timestamp)
+        keys = [c for c in entity_df.columns if c != timestamp]
+        low, high = _entity_time_range(entity_df, timestamp)
+    checks = [
+        ColumnCheck(plan.name, out, src, plan.contract)
+        for plan in plans if plan.contract
+        for src, out in plan.features
+    ]
+    return AsofRetrievalJob(
+        request.run,
+        request.query,
+        on_demand_feature_views=odfvs,
+        full_feature_names=full_feature_names,
+        metadata=RetrievalMetadata(features=feature_refs, keys=keys, min_event_timestamp=low, max_event_timestamp=high),
+        checks=checks,
+    )
+
+
+def _require_entity_columns(entity_df: pd.DataFrame, needed: list[str]) -> None:
+    """Feast's own helper checks only the event-time column; join keys are needed as much."""
+    missing = set(needed) - set(entity_df.columns)
+    if missing:
+        raise FeastEntityDFMissingColumnsError(set(needed), missing)
+
+
+def _entity_time_range(entity_df: pd.DataFrame, timestamp: str) -> tuple[datetime | None, datetime | None]:
+    column = entity_df[timestamp]
+    if len(column) == 0:
+        return None, None
+    if not pd.api.types.is_datetime64_any_dtype(column):
+        column = pd.to_datetime(column, utc=True)
+    low, high = column.min(), column.max()
+    return _utc(low), _utc(high)
+
+
+def _utc(stamp: pd.Timestamp) -> datetime:
+    stamp = pd.Timestamp(stamp)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+@dataclass
+class PullRequest:
+    """A pull of raw source rows (materialization, saved datasets): latest per key, or all."""
+
+    settings: duck.EngineSettings
+    path: str
+    keys: list[str]
+    columns: list[str]
+    timestamp: str
+    created: str | None
+    start_ns: int | None
+    end_ns: int | None
+    latest: bool
+
+    def _query(self, con) -> str:
+        empty = [(c, "TIMESTAMPTZ" if c in (self.timestamp, self.created) else "VARCHAR") for c in self.columns]
+        scan = duck.scan_parquet(con, self.path, empty)
+        scan.require(self.columns, f"source {self.path!r}")
+        if self.latest:
+            return sql.latest_rows_query(
+                scan.relation, self.keys, self.columns, self.timestamp, self.created,
+                self.start_ns, self.end_ns, scan.text_columns,
+            )
+        return sql.all_rows_query(scan.relation, self.columns, self.timestamp, self.start_ns, self.end_ns, scan.text_columns)
+
+    def query(self) -> str:
+        con = duck.connect(self.settings)
+        try:
+            return self._query(con)
+        finally:
+            con.close()
+
+    def run(self) -> pa.Table:
+        con = duck.connect(self.settings)
+        try:
+            return con.sql(self._query(con)).to_arrow_table()
+        finally:
+            con.close()
+
+    def reader(self, batch_size: int) -> pa.RecordBatchReader:
+        con = duck.connect(self.settings)
+        source = con.sql(self._query(con)).to_arrow_reader(batch_size)
+
+        def batches():
+            try:
+                yield from source
+            finally:
+                con.close()
+
+        return pa.RecordBatchReader.from_batches(source.schema, batches())
+
+
+def pull_job(request: PullRequest) -> AsofRetrievalJob:
+    return AsofRetrievalJob(request.run, request.query, reader=request.reader)
+

@@ -1,0 +1,253 @@
+"""SQL text for point-in-time retrieval with DuckDB's ``ASOF LEFT JOIN``. Pure: no I/O, no Feast.
+
+Every timestamp is compared as integer nanoseconds since the epoch (``epoch_ns``), so source
+columns of any timestamp type (naive = UTC, any unit, any zone) compare exactly and a TTL is a
+plain integer: no interval types, hence no "mixed units" failure for a TTL such as 36 h.
+
+Ties on the event timestamp are broken by the created timestamp, as Feast does, by joining on
+one HUGEINT order key per row: ``event_ns * 2**64 + (created_ns + 2**63)``. A missing created
+timestamp sorts lowest (Feast orders ``created DESC`` with nulls last). The entity side uses the
+largest low half, so ``entity_key >= feature_key`` holds exactly when ``feature_ts <= entity_ts``
+and the ASOF join's "greatest key not above" is "newest event, then newest created".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+#: Column names the store adds; chosen so they cannot collide with user columns in practice.
+ROW = "__fg_row"
+NS = "__fg_ns"
+ORD = "__fg_ord"
+
+_TWO_64 = "CAST('18446744073709551616' AS HUGEINT)"
+_TWO_63 = "CAST('9223372036854775808' AS HUGEINT)"
+_LOW_MAX = "CAST('18446744073709551615' AS HUGEINT)"
+_INT64_MAX = 2**63 - 1
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parquet_scan(files: Sequence[str], hive_partitioning: bool = False) -> str:
+    """``read_parquet`` over explicit files; ``union_by_name`` tolerates added nullable columns."""
+    if not files:
+        raise ValueError("parquet_scan needs at least one file")
+    listed = ", ".join(literal(f) for f in files)
+    hive = ", hive_partitioning = true" if hive_partitioning else ""
+    return f"read_parquet([{listed}], union_by_name = true{hive})"
+
+
+def epoch_ns(column_sql: str, is_text: bool = False) -> str:
+    """Nanoseconds since the epoch of a timestamp (or ISO-8601 text) column."""
+    if is_text:
+        column_sql = f"CAST({column_sql} AS TIMESTAMPTZ)"
+    return f"epoch_ns({column_sql})"
+
+
+def order_key(ns_sql: str, created_ns_sql: str | None) -> str:
+    """The ASOF order key of a feature row: event time, then created time (see module doc)."""
+    if created_ns_sql is None:
+        return ns_sql
+    low = f"(COALESCE({created_ns_sql}, -9223372036854775808)::HUGEINT + {_TWO_63})"
+    return f"({ns_sql}::HUGEINT * {_TWO_64} + {low})"
+
+
+def entity_order_key(ns_sql: str) -> str:
+    """The order key of an entity row: above every feature row with the same event time."""
+    return f"({ns_sql}::HUGEINT * {_TWO_64} + {_LOW_MAX})"
+
+
+def ttl_bound_ns(ttl_ns: int | None) -> int | None:
+    """None for "no TTL" (None, 0, negative or beyond the int64 nanosecond range)."""
+    if not ttl_ns or ttl_ns <= 0 or ttl_ns >= _INT64_MAX:
+        return None
+    return int(ttl_ns)
+
+
+@dataclass(frozen=True)
+class ViewJoin:
+    """One feature view as the query sees it: where rows come from and which columns mean what.
+
+    ``keys`` pairs each entity-frame column with the source column it equals; ``features`` pairs
+    each source column with its output name. ``text_columns`` names source timestamp columns
+    stored as text, which are parsed before comparison.
+    """
+
+    relation: str
+    keys: tuple[tuple[str, str], ...]
+    timestamp: str
+    features: tuple[tuple[str, str], ...]
+    created: str | None = None
+    ttl_ns: int | None = None
+    text_columns: frozenset[str] = field(default_factory=frozenset)
+
+    def ns(self, column: str) -> str:
+        return epoch_ns(ident(column), column in self.text_columns)
+
+
+def ties_query(views: Sequence[ViewJoin]) -> str:
+    """One boolean per view: do two rows share entity key and event time (so created matters)?
+
+    The created-time order key costs a wider sort, so views without such ties join on event
+    time alone; the answer is the same, since then no two candidate rows can tie.
+    """
+    if not views:
+        raise ValueError("ties_query needs at least one view")
+    checks = []
+    for i, view in enumerate(views):
+        group = [ident(src) for _, src in view.keys] + [view.ns(view.timestamp)]
+        checks.append(
+            f"EXISTS (SELECT 1 FROM {view.relation} GROUP BY {', '.join(group)} HAVING count(*) > 1) AS t{i}"
+        )
+    return f"SELECT {', '.join(checks)}"
+
+
+def _view_cte(view: ViewJoin, index: int) -> str:
+    cols = [f"{ident(src)} AS {ident(f'k{i}')}" for i, (_, src) in enumerate(view.keys)]
+    ns = view.ns(view.timestamp)
+    cols.append(f"{ns} AS {NS}")
+    if view.created is not None:
+        cols.append(f"{order_key(ns, view.ns(view.created))} AS {ORD}")
+    cols += [f"{ident(src)} AS {ident(f'f{i}')}" for i, (src, _) in enumerate(view.features)]
+    return f"v{index} AS (SELECT {', '.join(cols)} FROM {view.relation})"
+
+
+def _feature_select(view: ViewJoin, index: int) -> list[str]:
+    alias = f"v{index}"
+    ttl = ttl_bound_ns(view.ttl_ns)
+    out = []
+    for i, (_, name) in enumerate(view.features):
+        value = f"{alias}.{ident(f'f{i}')}"
+        if ttl is not None:
+            value = f"CASE WHEN e.{NS} - {alias}.{NS} <= {ttl} THEN {value} END"
+        out.append(f"{value} AS {ident(name)}")
+    return out
+
+
+def _asof_clause(view: ViewJoin, index: int) -> str:
+    alias = f"v{index}"
+    conditions = [f"e.{ident(ent)} = {alias}.{ident(f'k{i}')}" for i, (ent, _) in enumerate(view.keys)]
+    column = ORD if view.created is not None else NS
+    conditions.append(f"e.{column} >= {alias}.{column}")
+    return f"ASOF LEFT JOIN {alias} ON {' AND '.join(conditions)}"
+
+
+def historical_query(entities: str, timestamp: str, views: Sequence[ViewJoin]) -> str:
+    """Feature columns for every row of ``entities``, in ``ROW`` order, one row per entity row.
+
+    ``entities`` is a relation holding the entity columns the views join on, the entity event
+    ``timestamp`` column and a unique ``ROW`` number. The result holds only the feature columns;
+    the caller pairs them with its entity columns by position.
+    """
+    if not views:
+        raise ValueError("historical_query needs at least one feature view")
+    entity_cols = sorted({ent for v in views for ent, _ in v.keys})
+    ns = epoch_ns(ident(timestamp))
+    e_cols = [ROW, *(ident(c) for c in entity_cols), f"{ns} AS {NS}"]
+    if any(v.created is not None for v in views):
+        e_cols.append(f"{entity_order_key(ns)} AS {ORD}")
+    ctes = [f"e AS (SELECT {', '.join(e_cols)} FROM {entities})"]
+    ctes += [_view_cte(v, i) for i, v in enumerate(views)]
+    select = [col for i, v in enumerate(views) for col in _feature_select(v, i)]
+    joins = "\n".join(_asof_clause(v, i) for i, v in enumerate(views))
+    return (
+        f"WITH {', '.join(ctes)}\n"
+        f"SELECT {', '.join(select)}\nFROM e\n{joins}\nORDER BY e.{ROW}"
+    )
+
+
+def entity_keys_query(views: Sequence[ViewJoin], start_ns: int | None, end_ns: int) -> str:
+    """Distinct entity keys with an event in [start, end] (and within each view's TTL of end).
+
+    The entity frame of a retrieval without an entity frame: every entity seen in the window,
+    joined as of ``end``. Views must share their entity columns; entity-less views add none.
+    """
+    keyed = [v for v in views if v.keys]
+    names = [ent for ent, _ in keyed[0].keys] if keyed else []
+    for view in keyed:
+        if sorted(ent for ent, _ in view.keys) != sorted(names):
+            raise ValueError(
+                "retrieval without an entity frame needs feature views with the same entity "
+                f"columns; got {sorted(names)} and {sorted(ent for ent, _ in view.keys)}"
+            )
+    if not names:
+        raise ValueError("entity_keys_query needs at least one view with entity columns")
+    parts = []
+    for view in keyed:
+        by_name = dict(view.keys)
+        cols = ", ".join(f"{ident(by_name[n])} AS {ident(n)}" for n in names)
+        lower = [b for b in (start_ns, _ttl_start(view, end_ns)) if b is not None]
+        where = [f"{view.ns(view.timestamp)} <= {end_ns}"]
+        if lower:
+            where.append(f"{view.ns(view.timestamp)} >= {max(lower)}")
+        parts.append(f"SELECT {cols} FROM {view.relation} WHERE {' AND '.join(where)}")
+    order = ", ".join(ident(n) for n in names)
+    return f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) ORDER BY {order}"
+
+
+def _ttl_start(view: ViewJoin, end_ns: int) -> int | None:
+    ttl = ttl_bound_ns(view.ttl_ns)
+    return None if ttl is None else end_ns - ttl
+
+
+def _range_filter(ts_sql: str, start_ns: int | None, end_ns: int | None) -> str:
+    bounds = []
+    if start_ns is not None:
+        bounds.append(f"{ts_sql} >= {start_ns}")
+    if end_ns is not None:
+        bounds.append(f"{ts_sql} <= {end_ns}")
+    return f" WHERE {' AND '.join(bounds)}" if bounds else ""
+
+
+def all_rows_query(
+    relation: str,
+    columns: Sequence[str],
+    timestamp: str,
+    start_ns: int | None,
+    end_ns: int | None,
+    text_columns: frozenset[str] = frozenset(),
+) -> str:
+    """Every source row with its event time in [start, end] (either bound optional)."""
+    ts = epoch_ns(ident(timestamp), timestamp in text_columns)
+    cols = ", ".join(ident(c) for c in columns)
+    return f"SELECT {cols} FROM {relation}{_range_filter(ts, start_ns, end_ns)}"
+
+
+def latest_rows_query(
+    relation: str,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    timestamp: str,
+    created: str | None,
+    start_ns: int,
+    end_ns: int,
+    text_columns: frozenset[str] = frozenset(),
+) -> str:
+    """The newest row per key with its event time in [start, end]; ties by created timestamp."""
+    ts = epoch_ns(ident(timestamp), timestamp in text_columns)
+    order = [f"{ts} DESC NULLS LAST"]
+    if created is not None:
+        order.append(f"{epoch_ns(ident(created), created in text_columns)} DESC NULLS LAST")
+    partition = f"PARTITION BY {', '.join(ident(k) for k in keys)} " if keys else ""
+    cols = ", ".join(ident(c) for c in columns)
+    return (
+        f"SELECT {cols} FROM {relation}{_range_filter(ts, start_ns, end_ns)} "
+        f"QUALIFY row_number() OVER ({partition}ORDER BY {', '.join(order)}) = 1"
+    )
+
+
+def empty_relation(columns: Sequence[tuple[str, str]]) -> str:
+    """A zero-row relation with the given (name, DuckDB type) columns, for sources with no files."""
+    if not columns:
+        raise ValueError("empty_relation needs at least one column")
+    cols = ", ".join(f"CAST(NULL AS {sql_type}) AS {ident(name)}" for name, sql_type in columns)
+    return f"(SELECT {cols} WHERE false)"
