@@ -8,6 +8,7 @@ temp files and ``_SUCCESS`` markers never reach a query.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import duckdb
 from services.offline_store import sql
 
 _TEXT_TYPES = ("VARCHAR",)
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ def _hidden(name: str) -> bool:
 def parquet_files(path: str) -> tuple[list[str], bool]:
     """The data files under ``path`` (sorted) and whether they sit in Hive partition folders.
 
-    A URI with a scheme (``s3://``...) is passed through for DuckDB to resolve.
+    A URI with a scheme (``s3://``...) is passed through for DuckDB to resolve. A missing
+    directory is a source nothing was ingested into yet: no files (and a log line); a missing
+    ``.parquet`` file is an error.
     """
     if "://" in path and not path.startswith("file://"):
         return [path], False
@@ -60,7 +64,10 @@ def parquet_files(path: str) -> tuple[list[str], bool]:
     if local.is_file():
         return [str(local)], False
     if not local.is_dir():
-        raise FileNotFoundError(f"offline source path {path!r} does not exist")
+        if local.suffix == ".parquet":
+            raise FileNotFoundError(f"offline source file {path!r} does not exist")
+        _log.warning("offline source %s does not exist yet; reading it as empty", path)
+        return [], False
     files: list[str] = []
     hive = False
     for root, dirs, names in os.walk(local):

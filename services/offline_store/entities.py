@@ -29,6 +29,15 @@ def utc_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.timestamp(column.type.unit, "UTC"))
 
 
+def utc_series(series: pd.Series) -> pd.Series:
+    """The pandas twin of ``utc_timestamps``: text parsed as UTC, naive = UTC, zoned -> UTC."""
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        return pd.to_datetime(series, utc=True)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_localize("UTC")
+    return series.dt.tz_convert("UTC")
+
+
 def entity_table(entity_df: pd.DataFrame, timestamp: str) -> pa.Table:
     """The entity frame as an Arrow table with its event-time column in UTC."""
     series = entity_df[timestamp]

@@ -2,7 +2,7 @@
 
 Nothing runs until ``to_arrow``/``to_df``. Feast's base class then applies on-demand feature
 views and dataset validation to what ``_to_arrow_internal`` returns, so those stay Feast's own
-machinery. Contract types are checked on the joined features before any of that.
+machinery. (Contract types are checked by the request, on the joined features, before that.)
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMeta
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.saved_dataset import SavedDatasetStorage
 
-from services.offline_store.contract_types import ColumnCheck, check_types
-
 ReaderFactory = Callable[[int], pa.RecordBatchReader]
 
 
@@ -35,7 +33,7 @@ class AsofRetrievalJob(RetrievalJob):
         on_demand_feature_views: Sequence[OnDemandFeatureView] = (),
         full_feature_names: bool = False,
         metadata: RetrievalMetadata | None = None,
-        checks: Sequence[ColumnCheck] = (),
+        frame: Callable[[], pd.DataFrame] | None = None,
         reader: ReaderFactory | None = None,
     ) -> None:
         super().__init__()
@@ -44,7 +42,7 @@ class AsofRetrievalJob(RetrievalJob):
         self._odfvs = list(on_demand_feature_views)
         self._full_feature_names = full_feature_names
         self._metadata = metadata
-        self._checks = list(checks)
+        self._frame = frame
         self._reader = reader
 
     @property
@@ -60,16 +58,17 @@ class AsofRetrievalJob(RetrievalJob):
         return self._metadata
 
     def _to_arrow_internal(self, timeout: Optional[int] = None) -> pa.Table:
-        table = self._run()
-        if self._checks:
-            check_types(table.schema, self._checks)
-        return table
+        return self._run()
 
     def _to_df_internal(self, timeout: Optional[int] = None) -> pd.DataFrame:
         return self._to_arrow_internal(timeout).to_pandas()
 
     def to_df(self, validation_reference=None, timeout: Optional[int] = None) -> pd.DataFrame:
-        """As Feast's, but the Arrow buffers are released while pandas columns are built."""
+        """As Feast's; with nothing for Feast to apply afterwards (no on-demand views, no
+        validation) the frame is assembled directly, else Arrow buffers are released as the
+        pandas columns are built."""
+        if self._frame is not None and not self._odfvs and validation_reference is None:
+            return self._frame()
         table = self.to_arrow(validation_reference=validation_reference, timeout=timeout)
         return table.to_pandas(split_blocks=True, self_destruct=True).reset_index(drop=True)
 

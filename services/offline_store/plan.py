@@ -10,12 +10,13 @@ entity-frame columns a view joins on. Entity-less views (Feast's ``__dummy_id``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Sequence
 
 from feast import FeatureView, FileSource
 from feast.data_format import ParquetFormat
 from feast.feature_view import DUMMY_ENTITY_ID
+
+from services.offline_store.sql import timedelta_ns
 
 #: Feast primitive type name -> DuckDB type, for typing the columns of a source with no files yet.
 _FEAST_TO_DUCKDB = {
@@ -43,13 +44,6 @@ class ViewPlan:
     ttl_ns: int | None
     empty_columns: tuple[tuple[str, str], ...]  # (source column, DuckDB type) for empty sources
     contract: str | None  # the "contract" tag: which contract governs the view's types
-
-
-def ttl_ns(ttl: timedelta | None) -> int | None:
-    """A TTL in whole nanoseconds; None when unlimited (None or zero, as in Feast)."""
-    if not ttl:
-        return None
-    return (ttl.days * 86_400 + ttl.seconds) * 1_000_000_000 + ttl.microseconds * 1_000
 
 
 def _duckdb_type(dtype: object) -> str:
@@ -114,7 +108,7 @@ def view_plan(
         timestamp=timestamp,
         created=created,
         features=features,
-        ttl_ns=ttl_ns(view.ttl),
+        ttl_ns=timedelta_ns(view.ttl),
         empty_columns=tuple(dict.fromkeys(empty)),
         contract=(view.tags or {}).get("contract"),
     )

@@ -15,13 +15,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from feast.infra.offline_stores.offline_store import RetrievalMetadata
 from feast.errors import FeastEntityDFMissingColumnsError
 from feast.infra.offline_stores.offline_utils import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
 from feast.on_demand_feature_view import OnDemandFeatureView
 
 from services.offline_store import duck, entities, sql
-from services.offline_store.contract_types import ColumnCheck
+from services.offline_store.contract_types import ColumnCheck, check_types
 from services.offline_store.job import AsofRetrievalJob
 from services.offline_store.plan import ViewPlan
 
@@ -35,8 +36,25 @@ def to_ns(value: datetime) -> int:
     return int(stamp.value)
 
 
-def _joins(con, plans: Sequence[ViewPlan]) -> list[sql.ViewJoin]:
-    """The views as the query builder sees them; created time is kept only where it can decide."""
+#: Feature rows are first semi-joined on the entity keys when the entity frame has at most this
+#: share of their row count: a small frame then sorts a few rows instead of the whole source.
+SEMI_JOIN_SHARE = 0.25
+
+
+def _joins(con, plans: Sequence[ViewPlan], narrow: pa.Table | None = None, timestamp: str = "") -> list[sql.ViewJoin]:
+    """The views as the query builder sees them.
+
+    With the entity rows known (``narrow``, registered as ENTITY_RELATION), each source is cut to
+    the rows that can matter; then the created-time tie-break is kept only where it can decide.
+    """
+    joins, empty = _scans(con, plans)
+    if narrow is not None and narrow.num_rows:
+        joins = _restrict(con, joins, empty, narrow, timestamp)
+    return _drop_undeciding_created(con, joins, empty)
+
+
+def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[bool]]:
+    """Each view's source, checked for the columns the view needs; and whether it has no files."""
     joins, empty = [], []
     for plan in plans:
         scan = duck.scan_parquet(con, plan.path, plan.empty_columns)
@@ -47,7 +65,25 @@ def _joins(con, plans: Sequence[ViewPlan]) -> list[sql.ViewJoin]:
             created=plan.created, ttl_ns=plan.ttl_ns, text_columns=scan.text_columns,
         ))
         empty.append(scan.empty)
-    return _drop_undeciding_created(con, joins, empty)
+    return joins, empty
+
+
+def _restrict(con, joins: list[sql.ViewJoin], empty: list[bool], narrow: pa.Table, timestamp: str) -> list[sql.ViewJoin]:
+    stamps = narrow.column(timestamp).cast(pa.timestamp("ns", "UTC")).cast(pa.int64())
+    bounds = pc.min_max(stamps)
+    if not bounds["min"].is_valid:
+        return joins
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    out = []
+    for join, is_empty in zip(joins, empty):
+        if is_empty:
+            out.append(join)
+            continue
+        rows = con.execute(f"SELECT count(*) FROM {join.relation}").fetchall()[0][0]
+        semi = bool(join.keys) and narrow.num_rows <= SEMI_JOIN_SHARE * rows
+        out.append(replace(join, window=sql.entity_window(low, high, join.ttl_ns),
+                           key_filter=sql.ident(ENTITY_RELATION) if semi else None))
+    return out
 
 
 def _drop_undeciding_created(con, joins: list[sql.ViewJoin], empty: list[bool]) -> list[sql.ViewJoin]:
@@ -63,7 +99,7 @@ def _drop_undeciding_created(con, joins: list[sql.ViewJoin], empty: list[bool]) 
 
 
 def _tie_key(join: sql.ViewJoin) -> tuple:
-    return (join.relation, tuple(src for _, src in join.keys), join.timestamp)
+    return (join.scan(), tuple(src for _, src in join.keys), join.timestamp)
 
 
 def _key_columns(plans: Sequence[ViewPlan]) -> list[str]:
@@ -80,6 +116,7 @@ class HistoricalRequest:
     timestamp: str
     start: datetime | None = None
     end: datetime | None = None
+    checks: Sequence[ColumnCheck] = ()
 
     def _entity_table(self, con, joins: list[sql.ViewJoin]) -> pa.Table:
         if self.entity_df is not None:
@@ -95,27 +132,74 @@ class HistoricalRequest:
         return keys.append_column(self.timestamp, stamp)
 
     def query(self) -> str:
+        """The SQL ``run`` executes (for this entity frame: its restrictions depend on it)."""
         con = duck.connect(self.settings)
         try:
-            return sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, _joins(con, self.plans))
+            narrow, _ = self._prepare_narrow(con)
+            con.register(ENTITY_RELATION, narrow)
+            joins = _joins(con, self.plans, narrow, self.timestamp)
+            return sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, joins)
         finally:
             con.close()
 
+    def _prepare_narrow(self, con) -> tuple[pa.Table, pa.Table | None]:
+        """The narrow join input, and the full entity table when it had to be built anyway."""
+        if self.entity_df is None:
+            table = self._entity_table(con, _scans(con, self.plans)[0])
+            return entities.join_input(table, self.timestamp, self.keys), table
+        needed = list(dict.fromkeys([*self.keys, self.timestamp]))
+        table = entities.entity_table(self.entity_df[needed], self.timestamp)
+        return entities.join_input(table, self.timestamp, self.keys), None
+
+    def _features(self, con, narrow: pa.Table) -> pa.Table:
+        """Feature columns in entity-row order, checked against the views' contracts."""
+        con.register(ENTITY_RELATION, narrow)
+        joins = _joins(con, self.plans, narrow, self.timestamp)
+        features = con.sql(sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, joins)).to_arrow_table()
+        if features.num_rows != narrow.num_rows:
+            raise RuntimeError(f"ASOF join returned {features.num_rows} rows for {narrow.num_rows} entity rows")
+        check_types(features.schema, self.checks)
+        return features
+
     def run(self) -> pa.Table:
+        """Entity columns as sent (event time in UTC) followed by the feature columns."""
         con = duck.connect(self.settings)
         try:
-            joins = _joins(con, self.plans)
-            table = self._entity_table(con, joins)
-            con.register(ENTITY_RELATION, entities.join_input(table, self.timestamp, _key_columns(self.plans)))
-            query = sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, joins)
-            features = con.sql(query).to_arrow_table()
+            if self.entity_df is None:
+                narrow, table = self._prepare_narrow(con)
+            else:
+                table = entities.entity_table(self.entity_df, self.timestamp)
+                narrow = entities.join_input(table, self.timestamp, self.keys)
+            features = self._features(con, narrow)
         finally:
             con.close()
-        if features.num_rows != table.num_rows:
-            raise RuntimeError(f"ASOF join returned {features.num_rows} rows for {table.num_rows} entity rows")
         for name, column in zip(features.column_names, features.columns):
             table = table.append_column(name, column)
         return table
+
+    def run_frame(self) -> pd.DataFrame:
+        """The same result as a DataFrame without a round trip of the entity columns through Arrow.
+
+        Only the join keys and event time go to DuckDB; the caller's other columns are copied
+        as pandas columns (text values shared, not re-created), which halves the peak for wide
+        entity frames.
+        """
+        if self.entity_df is None:
+            return self.run().to_pandas(split_blocks=True, self_destruct=True)
+        con = duck.connect(self.settings)
+        try:
+            narrow, _ = self._prepare_narrow(con)
+            features = self._features(con, narrow)
+        finally:
+            con.close()
+        del narrow
+        frame = self.entity_df.reset_index(drop=True)
+        frame[self.timestamp] = entities.utc_series(frame[self.timestamp])
+        return pd.concat([frame, features.to_pandas(split_blocks=True, self_destruct=True)], axis=1)
+
+    @property
+    def keys(self) -> list[str]:
+        return _key_columns(self.plans)
 
 
 def historical_job(
@@ -130,6 +214,11 @@ def historical_job(
 ) -> AsofRetrievalJob:
     """``window`` is Feast's (start, end) for a retrieval without entity frame; ``start_date``
     the caller's own start, which, when given, also bounds which entities appear."""
+    checks = [
+        ColumnCheck(plan.name, out, src, plan.contract)
+        for plan in plans if plan.contract
+        for src, out in plan.features
+    ]
     if isinstance(entity_df, str):
         con = duck.connect(settings)
         try:
@@ -140,28 +229,23 @@ def historical_job(
         if window is None:
             raise ValueError("a retrieval without entity_df needs its (start, end) window")
         low, high = window
-        request = HistoricalRequest(plans, settings, None, DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL, start_date, high)
+        request = HistoricalRequest(plans, settings, None, DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL, start_date, high, checks)
         keys = _key_columns(plans)
     else:
         if not isinstance(entity_df, pd.DataFrame):
             raise TypeError(f"entity_df must be a pandas DataFrame or a SQL string, got {type(entity_df).__name__}")
         timestamp = entities.event_timestamp_column(entity_df)
         _require_entity_columns(entity_df, [*_key_columns(plans), timestamp])
-        request = HistoricalRequest(plans, settings, entity_df, timestamp)
+        request = HistoricalRequest(plans, settings, entity_df, timestamp, checks=checks)
         keys = [c for c in entity_df.columns if c != timestamp]
         low, high = _entity_time_range(entity_df, timestamp)
-    checks = [
-        ColumnCheck(plan.name, out, src, plan.contract)
-        for plan in plans if plan.contract
-        for src, out in plan.features
-    ]
     return AsofRetrievalJob(
         request.run,
         request.query,
         on_demand_feature_views=odfvs,
         full_feature_names=full_feature_names,
         metadata=RetrievalMetadata(features=feature_refs, keys=keys, min_event_timestamp=low, max_event_timestamp=high),
-        checks=checks,
+        frame=request.run_frame,
     )
 
 

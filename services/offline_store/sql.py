@@ -14,6 +14,7 @@ and the ASOF join's "greatest key not above" is "newest event, then newest creat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Sequence
 
 #: Column names the store adds; chosen so they cannot collide with user columns in practice.
@@ -66,6 +67,13 @@ def entity_order_key(ns_sql: str) -> str:
     return f"({ns_sql}::HUGEINT * {_TWO_64} + {_LOW_MAX})"
 
 
+def timedelta_ns(ttl: timedelta | None) -> int | None:
+    """A TTL in whole nanoseconds, exactly (no float); None when unlimited (None or zero)."""
+    if not ttl:
+        return None
+    return (ttl.days * 86_400 + ttl.seconds) * 1_000_000_000 + ttl.microseconds * 1_000
+
+
 def ttl_bound_ns(ttl_ns: int | None) -> int | None:
     """None for "no TTL" (None, 0, negative or beyond the int64 nanosecond range)."""
     if not ttl_ns or ttl_ns <= 0 or ttl_ns >= _INT64_MAX:
@@ -89,9 +97,36 @@ class ViewJoin:
     created: str | None = None
     ttl_ns: int | None = None
     text_columns: frozenset[str] = field(default_factory=frozenset)
+    window: tuple[int | None, int | None] = (None, None)
+    key_filter: str | None = None
 
     def ns(self, column: str) -> str:
         return epoch_ns(ident(column), column in self.text_columns)
+
+    def scan(self) -> str:
+        """The source rows that can matter: event time within ``window`` and, with
+        ``key_filter`` (a relation of entity rows), only keys that relation holds."""
+        where = []
+        low, high = self.window
+        if low is not None:
+            where.append(f"{self.ns(self.timestamp)} >= {low}")
+        if high is not None:
+            where.append(f"{self.ns(self.timestamp)} <= {high}")
+        if self.key_filter is not None and self.keys:
+            sources = ", ".join(ident(src) for _, src in self.keys)
+            wanted = ", ".join(ident(ent) for ent, _ in self.keys)
+            where.append(f"({sources}) IN (SELECT {wanted} FROM {self.key_filter})")
+        if not where:
+            return self.relation
+        return f"(SELECT * FROM {self.relation} WHERE {' AND '.join(where)})"
+
+
+def entity_window(min_ns: int, max_ns: int, ttl_ns: int | None) -> tuple[int | None, int]:
+    """Event times a feature row needs to matter to entity rows in [min, max]: none after max,
+    and with a TTL none before min - TTL (such a row could only be matched to come back null,
+    which no row at all gives just the same)."""
+    ttl = ttl_bound_ns(ttl_ns)
+    return (None if ttl is None else min_ns - ttl), max_ns
 
 
 def ties_query(views: Sequence[ViewJoin]) -> str:
@@ -106,7 +141,7 @@ def ties_query(views: Sequence[ViewJoin]) -> str:
     for i, view in enumerate(views):
         group = [ident(src) for _, src in view.keys] + [view.ns(view.timestamp)]
         checks.append(
-            f"EXISTS (SELECT 1 FROM {view.relation} GROUP BY {', '.join(group)} HAVING count(*) > 1) AS t{i}"
+            f"EXISTS (SELECT 1 FROM {view.scan()} GROUP BY {', '.join(group)} HAVING count(*) > 1) AS t{i}"
         )
     return f"SELECT {', '.join(checks)}"
 
@@ -118,7 +153,7 @@ def _view_cte(view: ViewJoin, index: int) -> str:
     if view.created is not None:
         cols.append(f"{order_key(ns, view.ns(view.created))} AS {ORD}")
     cols += [f"{ident(src)} AS {ident(f'f{i}')}" for i, (src, _) in enumerate(view.features)]
-    return f"v{index} AS (SELECT {', '.join(cols)} FROM {view.relation})"
+    return f"v{index} AS (SELECT {', '.join(cols)} FROM {view.scan()})"
 
 
 def _feature_select(view: ViewJoin, index: int) -> list[str]:
