@@ -155,6 +155,9 @@ def demo(
     raise typer.Exit(run_demo(quick=quick))
 
 
+from services.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
+
+
 def main() -> None:
     app()
 

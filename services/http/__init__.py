@@ -1,0 +1,1 @@
+"""The featureguard HTTP service: online features, gated ingestion and push, contracts, operations."""

@@ -1,0 +1,64 @@
+"""The app factory: FastAPI for routing and the OpenAPI schema, wrapped in the plain ASGI layer.
+
+``uvicorn --factory services.http.app:create_app_from_env`` is what ``featureguard serve`` runs
+in each worker process.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from services.http.asgi import ServiceMiddleware
+from services.http.errors import install_handlers
+from services.http.metrics import StoreStateCollector
+from services.http.routes import build_router
+from services.http.settings import HttpSettings
+from services.http.state import ServiceState
+
+TITLE = "featureguard"
+
+
+def _freshness_probe():
+    """services.freshness's per-view freshness function, when that module exists."""
+    try:
+        from services import freshness  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    for name in ("view_freshness", "freshness_records", "feature_freshness", "freshness"):
+        fn = getattr(freshness, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def create_app(settings: HttpSettings | None = None) -> ServiceMiddleware:
+    settings = settings or HttpSettings.from_env()
+    state = ServiceState.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await state.start()
+        gc.collect()
+        gc.freeze()  # start-up objects (Feast, pandas) never need scanning again: shorter GC pauses
+        try:
+            yield
+        finally:
+            await state.stop()
+
+    api = FastAPI(title=TITLE, version="1", lifespan=lifespan, openapi_url="/openapi.json",
+                  description="Online features, contract-gated ingestion and push, contracts, health and metrics.")
+    install_handlers(api)
+    api.include_router(build_router(state))
+    views = lambda: state.reader.feature_views() if state.reader is not None else []  # noqa: E731
+    state.metrics.add_collector(StoreStateCollector(views, _freshness_probe()))
+    outer = ServiceMiddleware(api, state)
+    outer.fastapi = api  # type: ignore[attr-defined]
+    return outer
+
+
+def create_app_from_env() -> ServiceMiddleware:
+    return create_app(HttpSettings.from_env())

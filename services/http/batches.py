@@ -1,0 +1,103 @@
+"""Validate, ingest and push over HTTP: the foundation's pipeline plus status codes and limits.
+
+Blocking (pandas, pandera, Parquet, Feast writes): the routes run these in a worker thread.
+
+Status codes: validate 200 (report says valid/invalid), ingest and push 201 for a stored batch
+(``status`` accepted or partial, the rejected rows listed), 200 for a repeat of a stored batch
+(same Idempotency-Key or bytes: the original receipt, ``duplicate: true``), 422 when the batch is
+unreadable or rejected as a whole (nothing stored), 404 unknown source, 413 too many rows,
+415 unsupported Content-Type, 503 online store down (push: nothing acknowledged, nothing kept).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from contracts import UnknownSourceError, get_contract
+from services.http.errors import ApiError
+from services.http.limits import check_rows
+from services.ingest.pipeline import OnlineWriter, ingest_bytes, validate_bytes
+from services.ingest.readers import UnreadableBatchError, format_for_content_type
+from services.ingest.receipts import Receipt, batch_id_for
+from services.ingest.storage import offline_part_path
+from services.settings import quarantine_path
+
+MAX_NAME = 200
+
+
+class OnlineStoreDown(RuntimeError):
+    """The online store did not take a push; the caller answers 503."""
+
+
+def contract_or_404(source: str):
+    try:
+        return get_contract(source)
+    except UnknownSourceError as exc:
+        raise ApiError(404, "unknown_source", str(exc), "source") from None
+
+
+def batch_format(content_type: str | None) -> str:
+    if not content_type:
+        raise ApiError(415, "unsupported_media_type",
+                       "send a Content-Type: application/json, application/x-ndjson, text/csv, "
+                       "application/vnd.apache.parquet or application/vnd.apache.arrow.stream", "Content-Type")
+    try:
+        return format_for_content_type(content_type)
+    except UnreadableBatchError as exc:
+        raise ApiError(415, "unsupported_media_type", str(exc), "Content-Type") from None
+
+
+def _first_field(errors: list[dict[str, Any]]) -> str:
+    for error in errors:
+        if error.get("column"):
+            return f"body.{error['column']}"
+    return "body"
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    parts = [e.get("message") or f"{e.get('column')}:{e.get('check')} x{e.get('count')}" for e in errors[:3]]
+    return "; ".join(str(p) for p in parts) or "the batch does not meet its contract"
+
+
+def validate_batch(source: str, data: bytes, fmt: str, name: str, max_rows: int) -> tuple[int, dict[str, Any]]:
+    contract_or_404(source)
+    check_rows(data, fmt, max_rows)
+    report = validate_bytes(source, data, fmt, name[:MAX_NAME]).to_dict()
+    if report["status"] == "unreadable":
+        raise ApiError(422, "unreadable_batch", _summary(report["errors"]), "body", report=report)
+    return 200, report
+
+
+def _receipt_answer(receipt: Receipt) -> tuple[int, dict[str, Any]]:
+    body = receipt.to_dict()
+    if receipt.status == "rejected":
+        error = "unreadable_batch" if receipt.received == 0 else "batch_rejected"
+        raise ApiError(422, error, _summary(receipt.errors), _first_field(receipt.errors), receipt=body)
+    return (200 if receipt.duplicate else 201), body
+
+
+def _forget_unacknowledged(source: str, batch_id: str) -> None:
+    """No receipt was written, so the batch was not acknowledged: keep no trace of it either."""
+    for path in (offline_part_path(source, batch_id), quarantine_path(source) / f"{batch_id}.parquet"):
+        Path(path).unlink(missing_ok=True)
+
+
+def store_batch(source: str, data: bytes, fmt: str, name: str, policy: str, idempotency_key: str | None,
+                max_rows: int, online_writer: OnlineWriter | None = None,
+                is_down: Callable[[BaseException], bool] = lambda _: False) -> tuple[int, dict[str, Any]]:
+    """The foundation's ingest: gate, offline file, online write (if any), receipt last.
+
+    If the online store fails the write, the offline file already written is removed and no
+    receipt exists: the batch is neither acknowledged nor kept (the caller answers 503).
+    """
+    contract = contract_or_404(source)
+    check_rows(data, fmt, max_rows)
+    try:
+        receipt = ingest_bytes(source, data, fmt, name[:MAX_NAME], policy, online_writer, idempotency_key)  # type: ignore[arg-type]
+    except Exception as exc:
+        if online_writer is None or not is_down(exc):
+            raise
+        _forget_unacknowledged(source, batch_id_for(source, contract.version, data, idempotency_key))
+        raise OnlineStoreDown(str(exc)) from exc
+    return _receipt_answer(receipt)

@@ -1,0 +1,84 @@
+"""Contracts as JSON for producers outside Python (and as ODCS YAML when contracts.export exists).
+
+The column rules come from pandera's own serialization; checks pandera cannot serialize
+(custom and cross-column checks) are still listed by name and message, so nothing a batch is
+checked against is hidden from the producer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import warnings
+from functools import lru_cache
+from typing import Any, Callable
+
+from contracts import get_contract, list_sources
+from contracts.model import Contract
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def summary(contract: Contract) -> dict[str, Any]:
+    return {
+        "name": contract.name,
+        "version": contract.version,
+        "owner": contract.owner,
+        "description": contract.description,
+        "entity_columns": list(contract.entity_columns),
+        "timestamp_column": contract.timestamp_column,
+        "feature_ttl_seconds": _seconds(contract.feature_ttl),
+        "max_age_seconds": _seconds(contract.max_age),
+        "compatibility": contract.compatibility,
+    }
+
+
+def _check_entry(check: Any) -> dict[str, Any]:
+    return {"name": check.name, "error": check.error, "statistics": check.statistics or None}
+
+
+@lru_cache(maxsize=None)
+def contract_document(source: str) -> dict[str, Any]:
+    contract = get_contract(source)
+    schema = contract.schema
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unregistered checks: listed below instead
+        serialized = json.loads(schema.to_json())
+    columns = []
+    for name, column in schema.columns.items():
+        columns.append({
+            "name": name,
+            "dtype": str(column.dtype),
+            "nullable": bool(column.nullable),
+            "checks": [_check_entry(c) for c in column.checks],
+            "role": ("entity" if name in contract.entity_columns else
+                     "event_timestamp" if name == contract.timestamp_column else "feature"),
+        })
+    return {
+        **summary(contract),
+        "columns": columns,
+        "checks": [_check_entry(c) for c in schema.checks],
+        "unique": list(schema.unique or []),
+        "strict": bool(schema.strict),
+        "tags": dict(contract.tags),
+        "pandera_schema": serialized,
+    }
+
+
+def list_documents() -> list[dict[str, Any]]:
+    return [summary(get_contract(s)) for s in list_sources()]
+
+
+def odcs_exporter() -> Callable[[Contract], str] | None:
+    """The ODCS YAML exporter of contracts.export, when that module is installed."""
+    try:
+        module = importlib.import_module("contracts.export")
+    except ImportError:
+        return None
+    for name in ("to_odcs_yaml", "odcs_yaml", "export_odcs_yaml", "to_odcs"):
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn
+    return None

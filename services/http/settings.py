@@ -1,0 +1,87 @@
+"""Settings of the HTTP service, read once from the environment.
+
+``featureguard serve`` turns its options into these variables before uvicorn starts its worker
+processes, so every worker builds the same app from the environment alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PREFIX = "FEATUREGUARD_HTTP_"
+API_KEYS_ENV = "FEATUREGUARD_API_KEYS"
+API_KEYS_FILE_ENV = "FEATUREGUARD_API_KEYS_FILE"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Limits and switches of one app instance.
+
+    ``open_reads`` lets online reads and contract reads through without a key; writes always
+    need a key with the right scope. Sizes are bytes, times seconds.
+    """
+
+    redis_url: str | None = None
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_rows: int = 200_000
+    max_push_rows: int = 1_000
+    max_entities: int = 1_000
+    request_timeout: float = 30.0
+    online_timeout: float = 2.0
+    redis_timeout: float = 1.0
+    open_reads: bool = False
+    api_keys_file: Path | None = None
+    api_keys_json: str | None = None
+    registry_check_interval: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> "HttpSettings":
+        keys_file = os.environ.get(API_KEYS_FILE_ENV)
+        return cls(
+            redis_url=os.environ.get("REDIS_URL"),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", str(cls.max_body_bytes))),
+            max_rows=int(_env("MAX_ROWS", str(cls.max_rows))),
+            max_push_rows=int(_env("MAX_PUSH_ROWS", str(cls.max_push_rows))),
+            max_entities=int(_env("MAX_ENTITIES", str(cls.max_entities))),
+            request_timeout=float(_env("REQUEST_TIMEOUT", str(cls.request_timeout))),
+            online_timeout=float(_env("ONLINE_TIMEOUT", str(cls.online_timeout))),
+            redis_timeout=float(_env("REDIS_TIMEOUT", str(cls.redis_timeout))),
+            open_reads=_flag("OPEN_READS", False),
+            api_keys_file=Path(keys_file).expanduser() if keys_file else None,
+            api_keys_json=os.environ.get(API_KEYS_ENV),
+            registry_check_interval=float(_env("REGISTRY_CHECK_INTERVAL", str(cls.registry_check_interval))),
+        )
+
+    def with_(self, **changes: object) -> "HttpSettings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that rebuild these settings in a worker process."""
+        env = {
+            PREFIX + "MAX_BODY_BYTES": str(self.max_body_bytes),
+            PREFIX + "MAX_ROWS": str(self.max_rows),
+            PREFIX + "MAX_PUSH_ROWS": str(self.max_push_rows),
+            PREFIX + "MAX_ENTITIES": str(self.max_entities),
+            PREFIX + "REQUEST_TIMEOUT": str(self.request_timeout),
+            PREFIX + "ONLINE_TIMEOUT": str(self.online_timeout),
+            PREFIX + "REDIS_TIMEOUT": str(self.redis_timeout),
+            PREFIX + "OPEN_READS": "1" if self.open_reads else "0",
+            PREFIX + "REGISTRY_CHECK_INTERVAL": str(self.registry_check_interval),
+        }
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        if self.api_keys_file:
+            env[API_KEYS_FILE_ENV] = str(self.api_keys_file)
+        if self.api_keys_json:
+            env[API_KEYS_ENV] = self.api_keys_json
+        return env
