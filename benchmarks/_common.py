@@ -1,8 +1,8 @@
 """Shared benchmark plumbing: isolated child runs with peak RSS, timing, tables, result files.
 
 Each measured engine runs in its own freshly spawned interpreter, so one engine's peak memory
-never includes another's (or the parent's data). The child reports ``ru_maxrss``, the kernel's
-high-water mark of its resident set, plus whatever the benchmark function returns.
+never includes another's (or the parent's data). The child reports its resident-set high-water
+mark (``VmHWM``) plus whatever the benchmark function returns.
 """
 
 from __future__ import annotations
@@ -30,13 +30,21 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """High-water mark of this process's resident set, in MiB (Linux reports KiB)."""
+    """High-water mark of this process's resident set, in MiB.
+
+    Read from ``VmHWM``, which belongs to the address space and so starts afresh in a spawned
+    child; ``ru_maxrss`` would carry over the parent's peak from before the exec.
+    """
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(conn, fn: Callable[..., dict], args: tuple, kwargs: dict) -> None:
     try:
-        result = dict(fn(*args, **kwargs))
+        result = dict(fn(*args, **kwargs) or {})
         result["peak_rss_mb"] = peak_rss_mb()
         conn.send(("ok", result))
     except BaseException:  # report anything, including MemoryError, to the parent
@@ -107,7 +115,7 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
         return "" if value is None else str(value)
 
     text = [[cell(row.get(key)) for key, _ in columns] for row in rows]
-    widths = [max(len(header), *(len(r[i]) for r in text)) for i, (_, header) in enumerate(columns)]
+    widths = [max([len(header), *(len(r[i]) for r in text)]) for i, (_, header) in enumerate(columns)]
     print("  ".join(h.rjust(w) for (_, h), w in zip(columns, widths)))
     for r in text:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))

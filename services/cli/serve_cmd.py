@@ -69,7 +69,7 @@ def serve(
                       f"serving on http://{host}:{port} with {workers} worker(s)")
         uvicorn.run("services.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     loop="uvloop", http="httptools", access_log=False, log_level="warning", backlog=2048,
-                    server_header=False)
+                    server_header=False, proxy_headers=False)
     finally:
         choice.close()
         if metrics_dir:

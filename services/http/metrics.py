@@ -43,7 +43,6 @@ class Metrics:
         self.online_rows = Counter("featureguard_online_rows_written_total",
                                    "Rows written to the online store by pushes and online ingests.", ["source"],
                                    registry=r)
-        self.entities = Counter("featureguard_online_entities_total", "Entity rows looked up.", registry=r)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._collectors: list[Any] = []
 

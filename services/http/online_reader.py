@@ -73,12 +73,13 @@ class RegistrySnapshot:
 class RedisOnlineReader:
     """Reads Feast's Redis layout directly; ``store`` is only used to read the registry."""
 
-    def __init__(self, store: Any, redis_url: str, timeout: float, registry_file: Path | None = None) -> None:
+    def __init__(self, store: Any, redis_url: str, connect_timeout: float, reply_timeout: float,
+                 registry_file: Path | None = None) -> None:
         self._store = store
         self._registry_file = registry_file
         self._mtime = self._registry_mtime()
         self.snapshot = RegistrySnapshot(store)
-        self.wire = RedisWire(redis_url, timeout)
+        self.wire = RedisWire(redis_url, connect_timeout, reply_timeout)
         self.decoder = Decoder()
 
     def _registry_mtime(self) -> float | None:

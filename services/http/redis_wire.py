@@ -4,8 +4,9 @@ Why not redis.asyncio's pool and pipeline here: per request they pack every argu
 take a pool lock, emit observability hooks and arm a timeout per reply; for a 100-entity lookup
 (300 HMGETs) that was ~10 ms of CPU. Here concurrent requests share one connection (RESP answers
 in order, so a FIFO of waiters pairs replies with requests), commands arrive pre-packed, and
-hiredis parses replies in C. The connection is re-opened on the next request after it drops,
-so the service recovers by itself when Redis comes back.
+hiredis parses replies in C. One watchdog timer per connection (not one per request) fails the
+waiters when Redis stops answering. The connection is re-opened on the next request after it
+drops, so the service recovers by itself when Redis comes back.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class RedisReplyError(RuntimeError):
 class _Waiter:
     future: asyncio.Future
     count: int
+    sent_at: float
     replies: list[Any] = field(default_factory=list)
 
 
@@ -66,7 +68,9 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = exc or ConnectionError("Redis closed the connection")
-        error = ConnectionError(f"connection to Redis lost: {self.lost}")
+        self.fail(ConnectionError(f"connection to Redis lost: {self.lost}"))
+
+    def fail(self, error: BaseException) -> None:
         while self.waiters:
             waiter = self.waiters.popleft()
             if not waiter.future.done():
@@ -80,7 +84,7 @@ class _Protocol(asyncio.Protocol):
 class RedisWire:
     """One multiplexed connection to the Redis of ``url`` (redis:// or rediss://, password, db)."""
 
-    def __init__(self, url: str, connect_timeout: float = 1.0) -> None:
+    def __init__(self, url: str, connect_timeout: float = 1.0, reply_timeout: float = 2.0) -> None:
         parsed = urlparse(url)
         if parsed.scheme not in ("redis", "rediss"):
             raise ValueError(f"Redis URL must start with redis:// or rediss://, got {url!r}")
@@ -91,8 +95,10 @@ class RedisWire:
         self.password = unquote(parsed.password) if parsed.password else None
         self.ssl = ssl.create_default_context() if parsed.scheme == "rediss" else None
         self.connect_timeout = connect_timeout
+        self.reply_timeout = reply_timeout
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Task | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
 
     async def _open(self) -> _Protocol:
         loop = asyncio.get_running_loop()
@@ -124,12 +130,26 @@ class RedisWire:
         finally:
             if self._connecting is task and task.done():
                 self._connecting = None
+        if self._watchdog is None:
+            self._watch()
         return self._protocol
+
+    def _watch(self) -> None:
+        """One timer per connection instead of one per request: when the oldest unanswered
+        command is older than ``reply_timeout``, every waiter fails and the connection is dropped."""
+        loop = asyncio.get_running_loop()
+        protocol = self._protocol
+        if protocol is not None and protocol.waiters:
+            if loop.time() - protocol.waiters[0].sent_at > self.reply_timeout:
+                protocol.fail(TimeoutError(f"Redis did not answer within {self.reply_timeout:g} s"))
+                self.reset()
+        self._watchdog = loop.call_later(max(self.reply_timeout / 4, 0.01), self._watch)
 
     @staticmethod
     async def _send(protocol: _Protocol, packed: bytes, count: int) -> list[Any]:
-        future = asyncio.get_running_loop().create_future()
-        protocol.waiters.append(_Waiter(future, count))
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        protocol.waiters.append(_Waiter(future, count, loop.time()))
         protocol.transport.write(packed)  # type: ignore[union-attr]
         replies = await future
         for reply in replies:
@@ -151,4 +171,7 @@ class RedisWire:
             protocol.transport.abort()
 
     async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         self.reset()

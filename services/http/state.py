@@ -56,7 +56,7 @@ class ServiceState:
 
         store = open_store(OnlineStoreChoice("redis", {"type": "redis", "connection_string": redis_url_to_feast(url)}, ""))
         self.store = store
-        self.reader = make_reader(store, url, self.settings.redis_timeout)
+        self.reader = make_reader(store, url, self.settings.redis_timeout, self.settings.online_timeout)
         self.push_writer = make_push_writer(store)
         self.registry_error = None
 
@@ -66,7 +66,7 @@ class ServiceState:
             url = self.redis_url
             if not url:
                 raise ConnectionError("no online store configured: set REDIS_URL")
-            self.probe = RedisWire(url, self.settings.redis_timeout)
+            self.probe = RedisWire(url, self.settings.redis_timeout, self.settings.redis_timeout)
         await self.probe.ping()
 
     async def start(self) -> None:
@@ -100,8 +100,8 @@ class ServiceState:
             await self.probe.aclose()
 
 
-def make_reader(store: Any, redis_url: str, timeout: float) -> OnlineReader:
-    return RedisOnlineReader(store, redis_url, timeout, registry_path())
+def make_reader(store: Any, redis_url: str, connect_timeout: float, reply_timeout: float) -> OnlineReader:
+    return RedisOnlineReader(store, redis_url, connect_timeout, reply_timeout, registry_path())
 
 
 def make_push_writer(store: Any) -> OnlineWriter:

@@ -27,7 +27,8 @@ from pydantic import StrictInt, StrictStr
 from services.offline_store import writes
 from services.offline_store.duck import EngineSettings
 from services.offline_store.plan import view_plan
-from services.offline_store.retrieval import PullRequest, historical_job, pull_job, to_ns
+from services.offline_store.pull import PullRequest, pull_job
+from services.offline_store.retrieval import historical_job, to_ns
 
 TYPE_NAME = "services.offline_store.AsofOfflineStore"
 

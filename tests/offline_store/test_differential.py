@@ -55,7 +55,8 @@ def test_small_entity_frames_semi_join_the_sources_and_still_match(world, seed):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(retrieval, "SEMI_JOIN_SHARE", 1.0)
         ours, stock = _both(world, entities, ALL_VIEWS, True)
-        assert "IN (SELECT" in world.ours.get_historical_features(entity_df=entities, features=ALL_VIEWS).to_sql()
+        job = world.ours.get_historical_features(entity_df=entities, features=ALL_VIEWS, full_feature_names=True)
+        assert "IN (SELECT" in job.to_sql()
     assert_same_frame(ours, stock)
 
 

@@ -144,3 +144,12 @@ def test_arrow_and_dataframe_paths_agree(world):
     via_arrow = table.to_pandas()
     for column in frame.columns:
         assert_same_values(frame[column], via_arrow[column], column)
+
+
+def test_feature_named_like_an_entity_column_is_refused(world):
+    entities = entity_frame(20).rename(columns={"label": "conv"})
+    with pytest.raises(ValueError, match="shadow"):
+        world.ours.get_historical_features(entity_df=entities, features=["driver_daily:conv"])
+    frame = world.ours.get_historical_features(entity_df=entities, features=["driver_daily:conv"],
+                                               full_feature_names=True).to_df()
+    assert list(frame.columns[-2:]) == ["row_id", "driver_daily__conv"]

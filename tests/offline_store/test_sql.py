@@ -118,13 +118,25 @@ def test_entity_keys_need_matching_views():
     assert text.count("SELECT") == 3 and ">= 5" in text and "<= 9" in text
 
 
-def test_ties_and_latest_rows():
+def test_latest_and_all_rows():
     con = duckdb.connect()
     con.register("t", pa.table({"k": [1, 1, 2], "ts": _ts([1, 1, 2]), "cr": _ts([2, 3, None]), "v": [1, 2, 3]}))
-    view = sql.ViewJoin(relation="t", keys=(("k", "k"),), timestamp="ts", features=())
-    other = sql.ViewJoin(relation="(SELECT * FROM t WHERE k = 2)", keys=(("k", "k"),), timestamp="ts", features=())
-    assert con.execute(sql.ties_query([view, other])).fetchall() == [(True, False)]
     latest = sql.latest_rows_query("t", ["k"], ["k", "v"], "ts", "cr", 0, 10 * H)
     assert sorted(con.execute(latest).fetchall()) == [(1, 2), (2, 3)]
     assert con.execute(sql.all_rows_query("t", ["v"], "ts", 2 * H, None)).fetchall() == [(3,)]
     assert con.execute(sql.all_rows_query("t", ["v"], "ts", None, None)).fetchall() == [(1,), (2,), (3,)]
+
+
+def test_scan_restricts_rows_by_time_window_and_entity_keys():
+    con = duckdb.connect()
+    con.register("feats", pa.table({"a": ["x", "x", "y", "x"], "b": [1, 2, 1, 1], "ts": _ts([1, 2, 3, 9])}))
+    con.register("ents", pa.table({"ea": ["x", None], "eb": [1, 1]}))
+    view = sql.ViewJoin(relation="feats", keys=(("ea", "a"), ("eb", "b")), timestamp="ts", features=(),
+                        window=sql.entity_window(3 * H, 8 * H, 2 * H), key_filter="ents")
+    assert sql.entity_window(3 * H, 8 * H, None) == (None, 8 * H)
+    # (x, 1) at 1 h is exactly one TTL before the earliest entity (3 h): kept; at 9 h: after all.
+    assert con.execute(f"SELECT a, b, epoch_ns(ts) FROM {view.scan()}").fetchall() == [("x", 1, 1 * H)]
+    wider = sql.ViewJoin(relation="feats", keys=view.keys, timestamp="ts", features=(), window=(0, 10 * H),
+                         key_filter="ents")
+    assert sorted(con.execute(f"SELECT a, b, epoch_ns(ts) FROM {wider.scan()}").fetchall()) == [
+        ("x", 1, 1 * H), ("x", 1, 9 * H)]
