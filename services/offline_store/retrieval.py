@@ -42,15 +42,31 @@ def to_ns(value: datetime) -> int:
 SEMI_JOIN_SHARE = 0.05
 
 
+#: With at least this many entity rows per feature row, a source is first checked for
+#: (key, event time) ties; without any, it joins on event time alone. The check costs a scan
+#: and hash of the source; the created-time key widens the sort of every entity row.
+#: (Measured, 2 x 1M feature rows: 100k entity rows, the wide key is cheaper; 1M, the check
+#: 6 % faster; 10M, 40 % faster.)
+TIE_CHECK_RATIO = 1.0
+
+
 def _joins(con, plans: Sequence[ViewPlan], narrow: pa.Table | None = None, timestamp: str = "") -> list[sql.ViewJoin]:
     """The views as the query builder sees them.
 
     With the entity rows known (``narrow``, registered as ENTITY_RELATION), each source is cut to
-    the rows that can matter.
+    the rows that can matter, and large entity frames drop the created-time key where it
+    cannot decide a tie.
     """
     joins, empty = _scans(con, plans)
-    if narrow is not None and narrow.num_rows:
-        joins = _restrict(con, joins, empty, narrow, timestamp)
+    if narrow is None or not narrow.num_rows:
+        return joins
+    joins, rows = _restrict(con, joins, empty, narrow, timestamp)
+    checked = [i for i, j in enumerate(joins) if j.created and rows[i] and narrow.num_rows >= TIE_CHECK_RATIO * rows[i]]
+    if checked:
+        ties = con.execute(sql.ties_query([joins[i] for i in checked])).fetchall()[0]
+        for i, tied in zip(checked, ties):
+            if not tied:
+                joins[i] = replace(joins[i], created=None)
     return joins
 
 
@@ -69,22 +85,27 @@ def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[boo
     return joins, empty
 
 
-def _restrict(con, joins: list[sql.ViewJoin], empty: list[bool], narrow: pa.Table, timestamp: str) -> list[sql.ViewJoin]:
+def _restrict(
+    con, joins: list[sql.ViewJoin], empty: list[bool], narrow: pa.Table, timestamp: str
+) -> tuple[list[sql.ViewJoin], list[int]]:
+    """Each join cut to the time window (and, for small frames, the keys) of the entity rows;
+    plus each source's row count (0 for sources without files)."""
     stamps = narrow.column(timestamp).cast(pa.timestamp("ns", "UTC")).cast(pa.int64())
     bounds = pc.min_max(stamps)
     if not bounds["min"].is_valid:
-        return joins
+        return joins, [0] * len(joins)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    out = []
+    out, counts = [], []
     for join, is_empty in zip(joins, empty):
+        rows = 0 if is_empty else con.execute(f"SELECT count(*) FROM {join.relation}").fetchall()[0][0]
+        counts.append(rows)
         if is_empty:
             out.append(join)
             continue
-        rows = con.execute(f"SELECT count(*) FROM {join.relation}").fetchall()[0][0]
         semi = bool(join.keys) and narrow.num_rows <= SEMI_JOIN_SHARE * rows
         out.append(replace(join, window=sql.entity_window(low, high, join.ttl_ns),
                            key_filter=sql.ident(ENTITY_RELATION) if semi else None))
-    return out
+    return out, counts
 
 
 def _key_columns(plans: Sequence[ViewPlan]) -> list[str]:

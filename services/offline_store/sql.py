@@ -8,8 +8,9 @@ Ties on the event timestamp are broken by the created timestamp, as Feast does, 
 one HUGEINT order key per row: ``event_ns * 2**64 + (created_ns + 2**63)``. A missing created
 timestamp sorts lowest (Feast orders ``created DESC`` with nulls last). The entity side uses the
 largest low half, so ``entity_key >= feature_key`` holds exactly when ``feature_ts <= entity_ts``
-and the ASOF join's "greatest key not above" is "newest event, then newest created". (Checking
-for ties first, to join on event time alone, measured slower than the wider key itself.)
+and the ASOF join's "greatest key not above" is "newest event, then newest created". The wide
+key slows the sort of every entity row, so for large entity frames the caller first asks
+``ties_query`` whether created time can decide anything, and joins on event time alone if not.
 """
 
 from __future__ import annotations
@@ -128,6 +129,17 @@ def entity_window(min_ns: int, max_ns: int, ttl_ns: int | None) -> tuple[int | N
     which no row at all gives just the same)."""
     ttl = ttl_bound_ns(ttl_ns)
     return (None if ttl is None else min_ns - ttl), max_ns
+
+
+def ties_query(views: Sequence[ViewJoin]) -> str:
+    """One boolean per view: do two of its (restricted) rows share entity key and event time?"""
+    if not views:
+        raise ValueError("ties_query needs at least one view")
+    checks = []
+    for i, view in enumerate(views):
+        group = ", ".join([ident(src) for _, src in view.keys] + [view.ns(view.timestamp)])
+        checks.append(f"EXISTS (SELECT 1 FROM {view.scan()} GROUP BY {group} HAVING count(*) > 1) AS t{i}")
+    return f"SELECT {', '.join(checks)}"
 
 
 def _view_cte(view: ViewJoin, index: int) -> str:

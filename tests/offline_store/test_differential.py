@@ -44,19 +44,22 @@ def test_every_view_with_full_feature_names_matches_stock(world, seed):
     assert_same_frame(ours, stock)
 
 
-@given(seed=st.integers(0, 2**20))
-@seeded(6)
-def test_small_entity_frames_semi_join_the_sources_and_still_match(world, seed):
-    """Entity frames far smaller than a source first cut it to their keys (forced on here)."""
+@given(seed=st.integers(0, 2**20), semi_join=st.booleans(), tie_check=st.booleans())
+@seeded(8)
+def test_planner_choices_do_not_change_answers(world, seed, semi_join, tie_check):
+    """Forced on or off: cutting sources to the entity keys, and checking for ties first."""
     from services.offline_store import retrieval
 
     world.reseed(seed)
     entities = entity_frame(seed, rows=40)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(retrieval, "SEMI_JOIN_SHARE", 1.0)
+        patch.setattr(retrieval, "SEMI_JOIN_SHARE", 1.0 if semi_join else 0.0)
+        patch.setattr(retrieval, "TIE_CHECK_RATIO", 0.0 if tie_check else float("inf"))
         ours, stock = _both(world, entities, ALL_VIEWS, True)
-        job = world.ours.get_historical_features(entity_df=entities, features=ALL_VIEWS, full_feature_names=True)
-        assert "IN (SELECT" in job.to_sql()
+        text = world.ours.get_historical_features(entity_df=entities, features=ALL_VIEWS, full_feature_names=True).to_sql()
+    assert ("IN (SELECT" in text) == semi_join
+    keyed = text.count("AS __fg_ord") - 1  # views joined on the created-time key (minus the entity side)
+    assert keyed < 8 if tie_check else keyed == 8  # 8 views have created times; "rating" never ties
     assert_same_frame(ours, stock)
 
 

@@ -118,6 +118,14 @@ def test_entity_keys_need_matching_views():
     assert text.count("SELECT") == 3 and ">= 5" in text and "<= 9" in text
 
 
+def test_ties_query_finds_shared_key_and_time():
+    con = duckdb.connect()
+    con.register("t", pa.table({"k": [1, 1, 2], "ts": _ts([1, 1, 2])}))
+    view = sql.ViewJoin(relation="t", keys=(("k", "k"),), timestamp="ts", features=())
+    later = sql.ViewJoin(relation="t", keys=(("k", "k"),), timestamp="ts", features=(), window=(2 * H, None))
+    assert con.execute(sql.ties_query([view, later])).fetchall() == [(True, False)]
+
+
 def test_latest_and_all_rows():
     con = duckdb.connect()
     con.register("t", pa.table({"k": [1, 1, 2], "ts": _ts([1, 1, 2]), "cr": _ts([2, 3, None]), "v": [1, 2, 3]}))
