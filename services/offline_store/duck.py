@@ -33,11 +33,19 @@ class EngineSettings:
 
 
 def connect(settings: EngineSettings = EngineSettings()) -> duckdb.DuckDBPyConnection:
-    """A private in-memory connection; UTC session zone so naive timestamps mean UTC."""
+    """A private in-memory database for one retrieval; close it when done.
+
+    A fresh database costs ~30 ms; a cached one kept ~250 MB of freed join memory between
+    retrievals (measured), so each retrieval opens its own and closing it returns the memory.
+    The session zone is UTC so naive timestamps mean UTC.
+    """
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     # Order is imposed explicitly where it matters; not preserving it lets joins stream.
     con.execute("SET preserve_insertion_order = false")
+    # Hand freed memory back to the OS promptly rather than caching it (lowers the peak ~10 %).
+    con.execute("SET allocator_flush_threshold = '1MB'")
+    con.execute("SET allocator_bulk_deallocation_flush_threshold = '1MB'")
     temp = settings.temp_directory or os.path.join(tempfile.gettempdir(), "featureguard-duckdb")
     con.execute(f"SET temp_directory = {sql.literal(temp)}")
     if settings.threads:

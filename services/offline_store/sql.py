@@ -145,11 +145,17 @@ def ties_query(views: Sequence[ViewJoin]) -> str:
 def _view_cte(view: ViewJoin, index: int) -> str:
     cols = [f"{ident(src)} AS {ident(f'k{i}')}" for i, (_, src) in enumerate(view.keys)]
     ns = view.ns(view.timestamp)
-    cols.append(f"{ns} AS {NS}")
-    if view.created is not None:
+    if view.created is None:
+        cols.append(f"{ns} AS {NS}")
+    else:  # event time is the key's high half (see _event_ns): one column less to sort
         cols.append(f"{order_key(ns, view.ns(view.created))} AS {ORD}")
     cols += [f"{ident(src)} AS {ident(f'f{i}')}" for i, (src, _) in enumerate(view.features)]
     return f"v{index} AS (SELECT {', '.join(cols)} FROM {view.scan()})"
+
+
+def _event_ns(view: ViewJoin, alias: str) -> str:
+    """A joined feature row's event time: its own column, or the order key's high half."""
+    return f"{alias}.{NS}" if view.created is None else f"({alias}.{ORD} >> 64)"
 
 
 def _feature_select(view: ViewJoin, index: int) -> list[str]:
@@ -159,7 +165,7 @@ def _feature_select(view: ViewJoin, index: int) -> list[str]:
     for i, (_, name) in enumerate(view.features):
         value = f"{alias}.{ident(f'f{i}')}"
         if ttl is not None:
-            value = f"CASE WHEN e.{NS} - {alias}.{NS} <= {ttl} THEN {value} END"
+            value = f"CASE WHEN e.{NS} - {_event_ns(view, alias)} <= {ttl} THEN {value} END"
         out.append(f"{value} AS {ident(name)}")
     return out
 

@@ -139,3 +139,18 @@ def test_handcrafted_boundaries_and_ties(world, ttl_view):
     expected = [0.9, 0.9, 0.9 if expired is None else None, 0.3, None, None]
     got = [None if pd.isna(v) else v for v in ours["conv"]]
     assert got == expected
+
+
+def test_value_exactly_one_ttl_before_the_earliest_entity_row_is_kept(world):
+    """Sources are cut to [earliest entity time - TTL, latest]; the cut itself is inclusive."""
+    t = pd.Timestamp("2024-03-03T00:00:00Z")
+    world.reseed(2)
+    pd.DataFrame({
+        "driver_id": [1, 1, 2], "event_ts": [t - pd.Timedelta(days=1), t - pd.Timedelta(days=1, seconds=1), t],
+        "created": [t, t, t], "conv": [0.5, 0.4, 0.6], "trips": pd.array([1, 2, 3], dtype="Int64"),
+        "tier": ["a", "b", "c"],
+    }).to_parquet(world.directory / "drivers.parquet", index=False)
+    entities = pd.DataFrame({"driver_id": [1, 2], "event_timestamp": [t, t + pd.Timedelta(hours=1)], "row_id": [0, 1]})
+    ours, stock = _both(world, entities, ["driver_daily:conv"], False)
+    assert_same_frame(ours, stock)
+    assert ours["conv"].tolist() == [0.5, 0.6]

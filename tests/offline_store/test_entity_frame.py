@@ -153,3 +153,14 @@ def test_feature_named_like_an_entity_column_is_refused(world):
     frame = world.ours.get_historical_features(entity_df=entities, features=["driver_daily:conv"],
                                                full_feature_names=True).to_df()
     assert list(frame.columns[-2:]) == ["row_id", "driver_daily__conv"]
+
+
+def test_entity_frame_may_be_a_duckdb_query(world, tmp_path):
+    world.reseed(21)
+    entities = entity_frame(21)
+    entities.to_parquet(tmp_path / "entities.parquet", index=False)
+    query = f"SELECT * FROM read_parquet('{tmp_path / 'entities.parquet'}') ORDER BY row_id"
+    from_sql = world.ours.get_historical_features(entity_df=query, features=FEATURES).to_df()
+    from_frame = world.ours.get_historical_features(entity_df=entities, features=FEATURES).to_df()
+    for column in ("row_id", "event_timestamp", "conv", "sales", "index_level"):
+        assert_same_values(from_sql[column], from_frame[column], column)
