@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -92,6 +93,7 @@ class SourceScan:
     relation: str
     types: dict[str, str]
     empty: bool
+    files: tuple[str, ...] = ()
 
     @property
     def text_columns(self) -> frozenset[str]:
@@ -114,4 +116,16 @@ def scan_parquet(
         return SourceScan(relation, dict(empty_columns), empty=True)
     relation = sql.parquet_scan(files, hive)
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-    return SourceScan(relation, {row[0]: row[1] for row in described}, empty=False)
+    return SourceScan(relation, {row[0]: row[1] for row in described}, empty=False, files=tuple(files))
+
+
+_closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="featureguard-duckdb-close")
+
+
+def close_soon(con: duckdb.DuckDBPyConnection) -> None:
+    """Closes ``con`` off the caller's thread.
+
+    Tearing down a database that ran a large join takes tens of milliseconds (freeing its
+    buffers); results already fetched are Arrow-owned, so the caller need not wait for it.
+    """
+    _closer.submit(con.close)

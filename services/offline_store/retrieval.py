@@ -21,7 +21,7 @@ from feast.infra.offline_stores.offline_store import RetrievalMetadata
 from feast.infra.offline_stores.offline_utils import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
 from feast.on_demand_feature_view import OnDemandFeatureView
 
-from services.offline_store import duck, entities, sql
+from services.offline_store import duck, entities, sql, ties
 from services.offline_store.contract_types import ColumnCheck, check_types
 from services.offline_store.job import AsofRetrievalJob
 from services.offline_store.plan import ViewPlan
@@ -57,22 +57,41 @@ def _joins(con, plans: Sequence[ViewPlan], narrow: pa.Table | None = None, times
     the rows that can matter, and large entity frames drop the created-time key where it
     cannot decide a tie.
     """
-    joins, empty = _scans(con, plans)
+    joins, empty, files = _scans(con, plans)
     if narrow is None or not narrow.num_rows:
         return joins
+    whole = list(joins)
     joins, rows = _restrict(con, joins, empty, narrow, timestamp)
     checked = [i for i, j in enumerate(joins) if j.created and rows[i] and narrow.num_rows >= TIE_CHECK_RATIO * rows[i]]
-    if checked:
-        ties = con.execute(sql.ties_query([joins[i] for i in checked])).fetchall()[0]
-        for i, tied in zip(checked, ties):
-            if not tied:
-                joins[i] = replace(joins[i], created=None)
+    for i in _tie_free(con, [(whole[i], joins[i], files[i]) for i in checked], checked):
+        joins[i] = replace(joins[i], created=None)
     return joins
 
 
-def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[bool]]:
-    """Each view's source, checked for the columns the view needs; and whether it has no files."""
-    joins, empty = [], []
+def _tie_free(con, candidates: list[tuple[sql.ViewJoin, sql.ViewJoin, tuple[str, ...]]], indexes: list[int]) -> list[int]:
+    """Which candidate views have no (key, event time) tie among the rows this retrieval reads.
+
+    A whole source's verdict is remembered per file set (``ties``); only sources with a tie
+    somewhere, or that cannot be fingerprinted, are checked within the retrieval's window.
+    """
+    keys = [None if fp is None else (fp, whole.keys, whole.timestamp)
+            for fp, whole in ((ties.fingerprint(f), w) for w, _, f in candidates)]
+    unknown = [n for n, key in enumerate(keys) if key is not None and ties.known(key) is None]
+    if unknown:
+        verdicts = con.execute(sql.ties_query([candidates[n][0] for n in unknown])).fetchall()[0]
+        for n, has_ties in zip(unknown, verdicts):
+            ties.remember(keys[n], bool(has_ties))
+    free = [n for n, key in enumerate(keys) if key is not None and ties.known(key) is False]
+    window = [n for n in range(len(candidates)) if n not in free]
+    if window:
+        verdicts = con.execute(sql.ties_query([candidates[n][1] for n in window])).fetchall()[0]
+        free += [n for n, has_ties in zip(window, verdicts) if not has_ties]
+    return [indexes[n] for n in sorted(free)]
+
+
+def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[bool], list[tuple[str, ...]]]:
+    """Each view's source, checked for the columns the view needs; whether it has no files; its files."""
+    joins, empty, files = [], [], []
     for plan in plans:
         scan = duck.scan_parquet(con, plan.path, plan.empty_columns)
         needed = [src for _, src in plan.keys] + [plan.timestamp] + ([plan.created] if plan.created else [])
@@ -82,7 +101,8 @@ def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[boo
             created=plan.created, ttl_ns=plan.ttl_ns, text_columns=scan.text_columns,
         ))
         empty.append(scan.empty)
-    return joins, empty
+        files.append(scan.files)
+    return joins, empty, files
 
 
 def _restrict(
@@ -178,7 +198,7 @@ class HistoricalRequest:
                 narrow = entities.join_input(table, self.timestamp, self.keys)
             features = self._features(con, narrow)
         finally:
-            con.close()
+            duck.close_soon(con)
         for name, column in zip(features.column_names, features.columns):
             table = table.append_column(name, column)
         return table
@@ -197,7 +217,7 @@ class HistoricalRequest:
             narrow, _ = self._prepare_narrow(con)
             features = self._features(con, narrow)
         finally:
-            con.close()
+            duck.close_soon(con)
         del narrow
         columns = {name: self.entity_df[name].array.copy() for name in self.entity_df.columns}
         columns[self.timestamp] = entities.utc_series(self.entity_df[self.timestamp]).array

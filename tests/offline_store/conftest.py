@@ -33,3 +33,13 @@ def world(tmp_path_factory) -> World:
     world.stock = open_store(directory, STOCK, "stock", world.views)
     world.ours = open_store(directory, OURS, "ours", world.views)
     return world
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tie_verdicts():
+    """Worlds rewrite their files in place within milliseconds, which ingestion never does;
+    each test starts without remembered tie verdicts."""
+    from services.offline_store import ties
+
+    ties.forget_all()
+    yield
