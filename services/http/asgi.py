@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from services.http.auth import presented_key
 from services.http.errors import ApiError, error_bytes, internal_error_body
 from services.http.limits import read_body
-from services.http.online_plan import EntityValueError, UnknownFeatureError
+from services.online.plan import EntityValueError, UnknownFeatureError
 from services.http.online_request import parse_online_request
 from services.http.state import ServiceState
 

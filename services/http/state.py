@@ -12,13 +12,17 @@ from typing import Any
 
 from services.http.auth import KeyRing, load_keyring
 from services.http.metrics import Metrics
-from services.http.online_reader import OnlineReader, RedisOnlineReader
-from services.http.redis_wire import RedisWire
+from services.online.aio_reader import OnlineReader, RedisOnlineReader
+from services.online.aio_wire import RedisWire
+from services.online.target import RedisTarget
 from services.http.settings import HttpSettings
 from services.ingest.pipeline import OnlineWriter
 from services.settings import redis_url_to_feast, registry_path
 
 log = logging.getLogger("featureguard.http")
+
+#: "redis_cluster" makes REDIS_URL a start-up node of a Redis Cluster (Feast's ``redis_type``)
+REDIS_TYPE_ENV = "FEATUREGUARD_REDIS_TYPE"
 
 
 @dataclass
@@ -54,7 +58,9 @@ class ServiceState:
             return
         from services.feast_store import OnlineStoreChoice, open_store
 
-        store = open_store(OnlineStoreChoice("redis", {"type": "redis", "connection_string": redis_url_to_feast(url)}, ""))
+        online = {"type": "redis", "connection_string": redis_url_to_feast(url),
+                  "redis_type": os.environ.get(REDIS_TYPE_ENV, "redis")}
+        store = open_store(OnlineStoreChoice("redis", online, ""))
         self.store = store
         self.reader = make_reader(store, url, self.settings.redis_timeout, self.settings.online_timeout)
         self.push_writer = make_push_writer(store)
@@ -101,7 +107,9 @@ class ServiceState:
 
 
 def make_reader(store: Any, redis_url: str, connect_timeout: float, reply_timeout: float) -> OnlineReader:
-    return RedisOnlineReader(store, redis_url, connect_timeout, reply_timeout, registry_path())
+    """The lean reader on the Redis (or Redis Cluster) of the store's own online store config."""
+    return RedisOnlineReader(store, RedisTarget.from_feast(store.config.online_store), connect_timeout,
+                             reply_timeout, registry_path())
 
 
 def make_push_writer(store: Any) -> OnlineWriter:

@@ -1,0 +1,99 @@
+"""Where the online store is: one Redis or the start-up nodes of a Redis Cluster, with auth.
+
+Built from a ``redis://`` URL (the HTTP service's REDIS_URL) or from Feast's own online store
+config (``type: redis``, ``redis_type: redis | redis_cluster``, ``connection_string:
+host:port[,host:port...],db=0,password=..,ssl=true``), parsed as Feast parses it, so the reader
+always talks to the Redis that Feast writes to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+
+class RedisReplyError(RuntimeError):
+    """Redis answered a command with an error (wrong type, auth, MOVED ...)."""
+
+
+def pack(*args: bytes | str | int) -> bytes:
+    """One RESP command (array of bulk strings)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        raw = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+    return b"".join(out)
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    nodes: tuple[tuple[str, int], ...]  # one node, or a cluster's start-up nodes
+    cluster: bool = False
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    ssl: bool = False
+
+    @classmethod
+    def from_url(cls, url: str, cluster: bool = False) -> "RedisTarget":
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss"):
+            raise ValueError(f"Redis URL must start with redis:// or rediss://, got {url!r}")
+        return cls(((parsed.hostname or "127.0.0.1", parsed.port or 6379),), cluster,
+                   int((parsed.path or "/").lstrip("/") or 0),
+                   unquote(parsed.username) if parsed.username else None,
+                   unquote(parsed.password) if parsed.password else None,
+                   parsed.scheme == "rediss")
+
+    @classmethod
+    def from_feast(cls, online_store: Any) -> "RedisTarget":
+        """From Feast's ``RedisOnlineStoreConfig`` (or a dict of its fields)."""
+        get = online_store.get if isinstance(online_store, dict) else lambda k, d=None: getattr(online_store, k, d)
+        if get("type", "redis") not in ("redis", "feast.infra.online_stores.redis.RedisOnlineStore"):
+            raise ValueError(f"the online store is {get('type')!r}; the lean reader reads Redis only")
+        redis_type = str(getattr(get("redis_type", "redis"), "value", get("redis_type", "redis")))
+        if redis_type not in ("redis", "redis_cluster"):
+            raise ValueError(f"redis_type {redis_type!r} is not supported by the lean reader (redis, redis_cluster)")
+        nodes, params = parse_connection_string(get("connection_string", "localhost:6379"))
+        if not nodes:
+            raise ValueError("the Redis connection string names no host:port")
+        ssl = params.get("ssl", False)
+        return cls(tuple(nodes), redis_type == "redis_cluster",
+                   0 if redis_type == "redis_cluster" else int(params.get("db", 0) or 0),
+                   _str_or_none(params.get("username")), _str_or_none(params.get("password")),
+                   ssl is True or str(ssl).lower() == "true")
+
+    def setup(self) -> list[bytes]:
+        """Commands every new connection sends first (AUTH, SELECT)."""
+        commands = []
+        if self.password:
+            commands.append(pack("AUTH", *(a for a in (self.username, self.password) if a)))
+        if self.db and not self.cluster:
+            commands.append(pack("SELECT", self.db))
+        return commands
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def parse_connection_string(connection_string: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """Feast's ``RedisOnlineStore._parse_connection_string``: ``host:port`` items are nodes,
+    ``key=value`` items are parameters (values JSON-decoded when they parse)."""
+    nodes, params = [], {}
+    for item in connection_string.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" in item:
+            key, value = item.split("=", 1)
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                params[key] = value
+        else:
+            host, _, port = item.rpartition(":")
+            nodes.append((host or "localhost", int(port)) if host else (item, 6379))
+    return nodes, params
