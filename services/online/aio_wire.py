@@ -148,6 +148,8 @@ class RedisWire:
     async def execute(self, packed: bytes, count: int, check: bool = True) -> list[Any]:
         """Sends ``count`` pre-packed commands and returns their replies, in order; error replies
         are raised (``check``) or returned."""
+        if not count:
+            return []
         return await self._send(await self._connection(), packed, count, check)
 
     async def run(self, work: Lookup) -> list[Any]:

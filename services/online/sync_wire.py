@@ -116,6 +116,8 @@ class SyncWire:
         self._lock = threading.Lock()
 
     def execute(self, packed: bytes, count: int) -> list[Any]:
+        if not count:
+            return []
         with self._lock:
             reused = self.connection.sock is not None
             try:
