@@ -79,6 +79,15 @@ def _statuses(values: list[Any], head: list[bytes | None]) -> list[str]:
     return [PRESENT if v is not None else (NOT_FOUND if raw is None else NULL_VALUE) for v, raw in zip(values, head)]
 
 
+#: Feast stores a null timestamp feature as this sentinel; its JSON rendering keeps the number
+#: (as ``feast serve`` does), its status says NULL_VALUE
+_NULL_STAMP = ValueProto(unix_timestamp_val=-(2**63)).SerializeToString()
+
+
+def _json_statuses(head: list[bytes | None]) -> list[str]:
+    return [NOT_FOUND if raw is None else (NULL_VALUE if not raw or raw == _NULL_STAMP else PRESENT) for raw in head]
+
+
 # ---------------------------------------------------------------- HTTP: Feast's JSON response
 
 
@@ -93,7 +102,7 @@ def _decode_json_row(row: list[bytes | None], n: int, decoder: Decoder, ttl: flo
     if now is not None and ttl and now - decoder.epochs[row[n]] > ttl:
         statuses = [OUTSIDE_MAX_AGE] * n
     else:
-        statuses = _statuses(values, head) if None in values else [PRESENT] * n
+        statuses = _json_statuses(head) if None in values or _NULL_STAMP in head else [PRESENT] * n
     return values, statuses, decoder.stamps[row[n]]
 
 
