@@ -10,6 +10,7 @@ A dropped connection is re-opened and, since reads are idempotent, the lookup re
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import threading
@@ -34,6 +35,7 @@ class Connection:
         self.timeout = timeout
         self.sock: socket.socket | None = None
         self.reader: Any = None
+        self.pid = 0  # the process that opened ``sock``: a forked child must open its own
         self._buffer = bytearray(_BUFFER)
         self._view = memoryview(self._buffer)
 
@@ -47,7 +49,7 @@ class Connection:
         if self.target.ssl:
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
         sock.settimeout(self.timeout)
-        self.sock, self.reader = sock, hiredis.Reader(replyError=RedisReplyError)
+        self.sock, self.reader, self.pid = sock, hiredis.Reader(replyError=RedisReplyError), os.getpid()
         setup = self.target.setup()
         if setup:
             self.send(b"".join(setup))
@@ -57,7 +59,7 @@ class Connection:
                     raise ConnectionError(f"Redis at {host}:{port} refused the connection setup: {reply}")
 
     def send(self, packed: bytes) -> None:
-        if self.sock is None:
+        if self.sock is None or self.pid != os.getpid():
             self.open()
         try:
             self.sock.sendall(packed)  # type: ignore[union-attr]

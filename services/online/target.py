@@ -95,5 +95,5 @@ def parse_connection_string(connection_string: str) -> tuple[list[tuple[str, int
                 params[key] = value
         else:
             host, _, port = item.rpartition(":")
-            nodes.append((host or "localhost", int(port)) if host else (item, 6379))
+            nodes.append((host, int(port)) if host else (item, 6379))
     return nodes, params

@@ -158,3 +158,19 @@ def test_the_async_reader_renders_feasts_json(typed) -> None:
                     assert got in ("PRESENT", "NULL_VALUE"), name
     assert "OUTSIDE_MAX_AGE" in sync.statuses["hits"]
     assert timedelta(days=1) == store.get_feature_view("counters").ttl
+
+
+def test_a_forked_child_opens_its_own_connection(typed) -> None:
+    """A reader created before a fork (e.g. a pre-forking server) must not share its socket."""
+    import os
+
+    with OnlineReader(typed.store) as reader:
+        expected = reader.get_online_features("everything", entity_rows()).to_dict()
+        pid = os.fork()
+        if pid == 0:  # child: many lookups while the parent does the same on the inherited reader
+            ok = all(reader.get_online_features("everything", entity_rows()).to_dict() == expected for _ in range(50))
+            os._exit(0 if ok else 1)
+        parent_ok = all(reader.get_online_features("everything", entity_rows()).to_dict() == expected
+                        for _ in range(50))
+        _, status = os.waitpid(pid, 0)
+        assert parent_ok and os.waitstatus_to_exitcode(status) == 0
