@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from services.redis_cluster import RedisCluster
 from services.redis_process import RedisProcess, redis_server_binary
 
 
@@ -28,6 +29,16 @@ def redis_client(redis_server: RedisProcess):
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """One private 3-master Redis Cluster per test session (``redis_type: redis_cluster``).
+    Tests share it: flush it (``redis_cluster.flushall()``) or use their own project keys."""
+    if redis_server_binary() is None:
+        pytest.fail("redis-server is not installed; run `make test`, which installs it")
+    with RedisCluster(masters=3) as cluster:
+        yield cluster
 
 
 @pytest.fixture()
