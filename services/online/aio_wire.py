@@ -119,7 +119,7 @@ class RedisWire:
                 self._connecting = None
         if self._watchdog is None:
             self._watch()
-        return self._protocol
+        return self._protocol  # type: ignore[return-value]
 
     def _watch(self) -> None:
         """One timer per connection instead of one per request: when the oldest unanswered

@@ -152,9 +152,11 @@ def decode_columns(plan: ReadPlan, work: Lookup, replies: Replies, decoder: Nati
     offset = 0
     for v, (view, (distinct, index)) in enumerate(zip(plan.views, work.rows)):
         n, ttl = len(view.features), view.ttl_seconds
-        missing_values, missing_statuses = (None,) * n, (NOT_FOUND,) * n
-        all_present = (PRESENT,) * n
-        row_values, row_statuses, row_stamps = [], [], []
+        missing_values: list[Any] = [None] * n
+        missing_statuses, all_present = [NOT_FOUND] * n, [PRESENT] * n
+        row_values: list[list[Any]] = []
+        row_statuses: list[list[str]] = []
+        row_stamps: list[tuple[datetime, float, int] | None] = []
         for row in replies[offset:offset + distinct]:
             raw_ts = row[n]
             if raw_ts is None:
@@ -166,7 +168,7 @@ def decode_columns(plan: ReadPlan, work: Lookup, replies: Replies, decoder: Nati
             values = [cached[raw] if raw else None for raw in head]
             stamp = stamp_memo[raw_ts]
             if ttl and now - stamp[1] > ttl:
-                row_statuses.append((OUTSIDE_MAX_AGE,) * n)
+                row_statuses.append([OUTSIDE_MAX_AGE] * n)
             else:
                 row_statuses.append(_statuses(values, head) if None in values else all_present)
             row_values.append(values)

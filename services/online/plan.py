@@ -77,7 +77,10 @@ def _ttl_seconds(view: Any) -> float:
 def build_plan(project: str, name: str, selections: list[tuple[Any, list[str]]], full_names: bool,
                versioning: bool = False) -> ReadPlan:
     """``selections``: (feature view, feature names) in response order."""
-    views, names, key_types, feature_types = [], [], {}, []
+    views: list[ViewRead] = []
+    names: list[str] = []
+    key_types: dict[str, int] = {}
+    feature_types: list[int] = []
     for view, features in selections:
         types, request_keys = entity_key_types(view)
         for key, value_type in types.items():
@@ -144,8 +147,10 @@ class Lookup:
 def lookup(plan: ReadPlan, entities: dict[str, list[Any]], keyed: bool = False) -> Lookup:
     """Every HMGET of a request, as one RESP blob (or, ``keyed``, one command per key for a
     cluster to route); raises EntityValueError naming a bad value."""
-    parts, per_view, count = [], [], 0
+    parts: list[bytes] = []
+    per_view: list[tuple[int, list[int]]] = []
     keys: list[bytes] = []
+    count = 0
     for view in plan.views:
         distinct: dict[tuple, int] = {}
         columns = [entities[k] for k in view.request_keys]

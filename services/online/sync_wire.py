@@ -69,7 +69,8 @@ class Connection:
 
     def read(self, count: int) -> list[Any]:
         """``count`` replies, in order (error replies are returned, not raised)."""
-        reader, replies = self.reader, []
+        reader = self.reader
+        replies: list[Any] = []
         append = replies.append
         while True:
             reply = reader.gets()
