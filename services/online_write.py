@@ -1,4 +1,9 @@
-"""Writing freshly accepted rows to the online store through Feast (used by ``ingest --online``)."""
+"""Writing freshly accepted rows to the online store (used by ``ingest --online``).
+
+Rows go through the bulk writer of ``services.materialize`` (Feast's Redis layout, the newest
+row per entity, never over a newer stored value); a non-Redis online store gets Feast's own
+``write_to_online_store``.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,19 @@ def views_for_contract(store, contract: Contract) -> list:
 
 
 def feast_online_writer(store):
-    """An OnlineWriter bound to ``store``; Feast keeps a newer stored value over an older row."""
+    """An OnlineWriter bound to ``store``; returns how many entities got a new value (a view
+    whose stored value is newer keeps it)."""
+    from services.materialize.push import write_latest
 
     def write(contract: Contract, stored: pd.DataFrame) -> int:
-        views = views_for_contract(store, contract)
-        for view in views:
+        written = 0
+        for view in views_for_contract(store, contract):
             source = view.batch_source
             columns = [*view.join_keys, *[f.name for f in view.features], source.timestamp_field]
             if source.created_timestamp_column:
                 columns.append(source.created_timestamp_column)
-            store.write_to_online_store(view.name, stored[list(dict.fromkeys(columns))])
-        return len(stored) if views else 0
+            stats = write_latest(store, view, stored[list(dict.fromkeys(columns))])
+            written = max(written, stats.written)
+        return written
 
     return write

@@ -1,0 +1,63 @@
+"""The rows a materialization writes: the newest per entity with event time in [start, end].
+
+They come from the offline store's ``pull_latest_from_table_or_query``, the same call Feast's
+own engine makes, so every offline store works. Our DuckDB store answers with a streaming job
+(``to_arrow_reader``): DuckDB keeps the newest row per key and hands Arrow batches over as the
+writer consumes them, so the whole pull is never held in Python. Other stores' results are
+materialised once and cut into batches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _column_names(feature_view: Any, registry: Any, project: str) -> tuple[list[str], list[str], str, str | None]:
+    from feast.utils import _get_column_names
+
+    entities = [registry.get_entity(name, project) for name in feature_view.entities]
+    return _get_column_names(feature_view, entities)
+
+
+def latest_rows(offline_store: Any, config: Any, registry: Any, feature_view: Any, project: str,
+                start: datetime, end: datetime, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of at most ``chunk_rows`` rows, columns renamed by the source's field
+    mapping (as Feast's source-read node does), one row per entity."""
+    keys, features, timestamp, created = _column_names(feature_view, registry, project)
+    job = offline_store.pull_latest_from_table_or_query(
+        config=config, data_source=feature_view.batch_source, join_key_columns=keys,
+        feature_name_columns=features, timestamp_field=timestamp, created_timestamp_column=created,
+        start_date=start, end_date=end,
+    )
+    reader = getattr(job, "to_arrow_reader", None)
+    batches = reader(chunk_rows) if reader is not None else job.to_arrow().to_batches(max_chunksize=chunk_rows)
+    mapping = feature_view.batch_source.field_mapping or {}
+    for batch in batches:
+        if mapping:
+            batch = batch.rename_columns([mapping.get(c, c) for c in batch.schema.names])
+        yield from _split(batch, chunk_rows)
+
+
+def _split(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    for offset in range(0, len(batch), chunk_rows):
+        yield batch.slice(offset, chunk_rows)
+
+
+def latest_per_key(table: pa.Table, keys: list[str], timestamp: str, created: str | None) -> pa.Table:
+    """The newest row per key of an in-memory table (for pushes of freshly ingested rows): by
+    event time, then created time; among exact ties the first row, as Feast keeps the first
+    of equal timestamps within one write."""
+    if not len(table):
+        return table
+    position = "__fg_position"
+    indexed = table.append_column(position, pa.array(range(len(table)), type=pa.int64()))
+    order = [(timestamp, "descending")] + ([(created, "descending")] if created else []) + [(position, "ascending")]
+    ranked = indexed.sort_by(order)
+    grouped = ranked.group_by(keys, use_threads=False).aggregate([(position, "first")])
+    first = pc.sort_indices(grouped.column(f"{position}_first"))
+    chosen = pc.take(grouped.column(f"{position}_first"), first)
+    return table.take(chosen)
