@@ -10,7 +10,14 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
+from contracts.checks import register_check
 from contracts.model import Contract, utc_timestamp_column
+
+
+@register_check
+def window_covers_day(frame):
+    return frame["flights_7d"] >= frame["flights"]
+
 
 SCHEMA = pa.DataFrameSchema(
     {
@@ -26,11 +33,7 @@ SCHEMA = pa.DataFrameSchema(
         "flights_7d": pa.Column(int, pa.Check.ge(1), nullable=False),
     },
     checks=[
-        pa.Check(
-            lambda df: df["flights_7d"] >= df["flights"],
-            name="window_covers_day",
-            description="7-day flight count cannot be below the day's count",
-        ),
+        pa.Check.window_covers_day(description="7-day flight count cannot be below the day's count"),
     ],
     unique=["carrier", "origin", "dest", "day_end"],
     report_duplicates="all",

@@ -11,9 +11,16 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
+from contracts.checks import register_check
 from contracts.model import Contract, finite, utc_timestamp_column
 
 AIRPORTS = ["EWR", "JFK", "LGA"]
+
+
+@register_check
+def dewp_not_above_temp(frame):
+    return ~(frame["dewp"] > frame["temp"])
+
 
 SCHEMA = pa.DataFrameSchema(
     {
@@ -30,11 +37,7 @@ SCHEMA = pa.DataFrameSchema(
         "visib": pa.Column(float, [pa.Check.in_range(0.0, 10.0), finite()], nullable=False),
     },
     checks=[
-        pa.Check(
-            lambda df: ~(df["dewp"] > df["temp"]),
-            name="dewp_not_above_temp",
-            description="dew point cannot exceed air temperature",
-        ),
+        pa.Check.dewp_not_above_temp(description="dew point cannot exceed air temperature"),
     ],
     unique=["origin", "time_hour"],
     report_duplicates="all",
