@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+# Stock Feast's online path imports feast.metrics, which sets PROMETHEUS_MULTIPROC_DIR; if that
+# happened before prometheus_client's first import, every metric value in the test process would
+# become file-backed and shared between the HTTP tests' app instances. The service itself imports
+# prometheus_client first; importing it here keeps that order whichever test package runs first.
+import prometheus_client  # noqa: F401  (must precede any Feast import)
 import pytest
 
 from services.redis_cluster import RedisCluster

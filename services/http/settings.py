@@ -28,7 +28,8 @@ class HttpSettings:
     """Limits and switches of one app instance.
 
     ``open_reads`` lets online reads and contract reads through without a key; writes always
-    need a key with the right scope. Sizes are bytes, times seconds.
+    need a key with the right scope. ``ttl_statuses`` marks values older than their view's TTL
+    OUTSIDE_MAX_AGE (the value is still returned, as Feast does). Sizes are bytes, times seconds.
     """
 
     redis_url: str | None = None
@@ -43,6 +44,7 @@ class HttpSettings:
     api_keys_file: Path | None = None
     api_keys_json: str | None = None
     registry_check_interval: float = 10.0
+    ttl_statuses: bool = True
 
     @classmethod
     def from_env(cls) -> "HttpSettings":
@@ -60,6 +62,7 @@ class HttpSettings:
             api_keys_file=Path(keys_file).expanduser() if keys_file else None,
             api_keys_json=os.environ.get(API_KEYS_ENV),
             registry_check_interval=float(_env("REGISTRY_CHECK_INTERVAL", str(cls.registry_check_interval))),
+            ttl_statuses=_flag("TTL_STATUSES", True),
         )
 
     def with_(self, **changes: object) -> "HttpSettings":
@@ -77,6 +80,7 @@ class HttpSettings:
             PREFIX + "REDIS_TIMEOUT": str(self.redis_timeout),
             PREFIX + "OPEN_READS": "1" if self.open_reads else "0",
             PREFIX + "REGISTRY_CHECK_INTERVAL": str(self.registry_check_interval),
+            PREFIX + "TTL_STATUSES": "1" if self.ttl_statuses else "0",
         }
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url

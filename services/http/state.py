@@ -62,7 +62,8 @@ class ServiceState:
                   "redis_type": os.environ.get(REDIS_TYPE_ENV, "redis")}
         store = open_store(OnlineStoreChoice("redis", online, ""))
         self.store = store
-        self.reader = make_reader(store, url, self.settings.redis_timeout, self.settings.online_timeout)
+        self.reader = make_reader(store, url, self.settings.redis_timeout, self.settings.online_timeout,
+                                  self.settings.ttl_statuses)
         self.push_writer = make_push_writer(store)
         self.registry_error = None
 
@@ -106,10 +107,12 @@ class ServiceState:
             await self.probe.aclose()
 
 
-def make_reader(store: Any, redis_url: str, connect_timeout: float, reply_timeout: float) -> OnlineReader:
-    """The lean reader on the Redis (or Redis Cluster) of the store's own online store config."""
+def make_reader(store: Any, redis_url: str, connect_timeout: float, reply_timeout: float,
+                ttl_statuses: bool = True) -> OnlineReader:
+    """The lean reader on the Redis (or Redis Cluster) of the store's own online store config;
+    with ``ttl_statuses`` values older than their view's TTL are marked OUTSIDE_MAX_AGE."""
     return RedisOnlineReader(store, RedisTarget.from_feast(store.config.online_store), connect_timeout,
-                             reply_timeout, registry_path())
+                             reply_timeout, registry_path(), max_age_statuses=ttl_statuses)
 
 
 def make_push_writer(store: Any) -> OnlineWriter:

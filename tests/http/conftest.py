@@ -88,7 +88,11 @@ def client_for(redis_url: str, **settings: Any):
     from services.http.app import create_app
     from services.http.settings import HttpSettings
 
-    options = {"redis_url": redis_url, "api_keys_json": KEYS_JSON, "registry_check_interval": 0, **settings}
+    # The 2013 data is years past every view's TTL. Most tests compare with `feast serve`, which
+    # never reports OUTSIDE_MAX_AGE, so they read without TTL statuses; test_ttl_statuses and the
+    # `featureguard serve` test cover the default (on).
+    options = {"redis_url": redis_url, "api_keys_json": KEYS_JSON, "registry_check_interval": 0,
+               "ttl_statuses": False, **settings}
     with TestClient(create_app(HttpSettings(**options)), raise_server_exceptions=False) as client:
         yield client
 

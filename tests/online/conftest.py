@@ -6,16 +6,10 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator
 
-import prometheus_client  # noqa: F401  (before Feast: see below)
 import pytest
 
 from services.redis_process import RedisProcess
 
-# Stock Feast's get_online_features imports feast.metrics, which sets PROMETHEUS_MULTIPROC_DIR
-# before importing prometheus_client; if that import comes first, every prometheus_client value
-# in the process becomes file-backed and shared across the HTTP tests' app instances. The HTTP
-# service imports prometheus_client before Feast; importing it here keeps that order whichever
-# test package runs first.
 from tests.online import typed_repo
 
 
