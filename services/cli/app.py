@@ -156,6 +156,7 @@ def demo(
 
 
 from services.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
+from services.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
 
 
 def main() -> None:

@@ -1,0 +1,215 @@
+"""``featureguard contracts ...``: list, show, diff, check, lock (record) and export contracts.
+
+None of these import Feast except ``check``, and only for its feature-view comparison (skip it
+with ``--no-feast``). Exit codes: 0 fine; 1 a change violates the mode, a check fails, or the
+lock refuses a version; 2 unreadable input or unknown source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from services.cli.render import console, err_console, print_json
+
+contracts_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                            help="Contract versions, compatibility, exports and the version lock.")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+_STYLE = {"breaking": "red", "compatible": "green", "info": "dim"}
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    err_console.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _lock_path(lock: Optional[Path]) -> Path:
+    from contracts.versions import LOCK_PATH
+
+    return lock or LOCK_PATH
+
+
+def _contract(source: str):
+    from contracts import UnknownSourceError, get_contract
+
+    try:
+        return get_contract(source)
+    except UnknownSourceError as exc:
+        raise _fail(str(exc)) from None
+
+
+@contracts_app.command("list")
+def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every source with its contract version, mode, keys and recorded versions."""
+    from rich.table import Table
+
+    from contracts import get_contract, list_sources
+    from contracts.versions import read_lock, versions
+
+    lock = read_lock()
+    rows = []
+    for name in list_sources():
+        c = get_contract(name)
+        rows.append({"source": name, "version": c.version, "compatibility": c.compatibility, "owner": c.owner,
+                     "entity_columns": list(c.entity_columns), "timestamp_column": c.timestamp_column,
+                     "max_age_seconds": c.max_age.total_seconds() if c.max_age else None,
+                     "recorded_versions": versions(lock, name)})
+    if json:
+        print_json(rows)
+        return
+    table = Table(title="contracts", title_justify="left")
+    for col in ("source", "version", "mode", "keys", "event time", "max age", "recorded"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["source"], r["version"], r["compatibility"], ", ".join(r["entity_columns"]),
+                      r["timestamp_column"], "-" if r["max_age_seconds"] is None else f"{r['max_age_seconds']:.0f} s",
+                      ", ".join(r["recorded_versions"]) or "-")
+    console.print(table)
+
+
+@contracts_app.command()
+def show(source: str = typer.Argument(..., help="Source name."),
+         json: bool = typer.Option(False, "--json", help="Print the snapshot as JSON.")) -> None:
+    """One contract: its rules in words (or its full snapshot with --json)."""
+    from rich.table import Table
+
+    from contracts.describe import rules
+    from contracts.snapshot import snapshot
+
+    contract = _contract(source)
+    if json:
+        print_json(snapshot(contract))
+        return
+    console.print(f"[bold]{contract.name}[/] {contract.version} ({contract.compatibility}) — {contract.description}")
+    console.print(f"owner {contract.owner}; keys {', '.join(contract.entity_columns)}; "
+                  f"event time {contract.timestamp_column}; ttl {contract.feature_ttl}; max age {contract.max_age}")
+    table = Table(title_justify="left")
+    for col in ("column", "check", "expected"):
+        table.add_column(col, overflow="fold")
+    for rule in rules(contract):
+        table.add_row(rule["column"] or "(frame)", rule["check"], rule["expected"])
+    console.print(table)
+
+
+@contracts_app.command()
+def diff(
+    old: str = typer.Argument(..., help="weather, weather@1.0.0, a .py/.yaml/.json file, or REV:PATH (HEAD~1:weather)."),
+    new: str = typer.Argument(..., help="Same forms as OLD."),
+    mode: Optional[str] = typer.Option(None, help="BACKWARD, FORWARD, FULL or NONE (default: OLD's mode)."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+    lock: Optional[Path] = typer.Option(None, help="Version lock to read SOURCE@VERSION from."),
+) -> None:
+    """Every change from OLD to NEW with its class and reason; exit 1 when the mode is violated."""
+    from contracts.compat import diff as diff_versions
+    from contracts.snapshot import facts
+    from contracts.specs import SpecError, resolve
+
+    try:
+        a, b = resolve(old, _lock_path(lock)), resolve(new, _lock_path(lock))
+        result = diff_versions(facts(a.snapshot), facts(b.snapshot), mode)
+    except (SpecError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if json:
+        print_json({**result.to_dict(), "old": a.label, "new": b.label})
+    else:
+        _print_diff(result, a.label, b.label)
+    raise typer.Exit(EXIT_FAIL if result.violates_mode else EXIT_OK)
+
+
+def _print_diff(result, old_label: str, new_label: str) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{result.source}[/] {result.old_version} ({old_label}) -> {result.new_version} "
+                  f"({new_label}), mode {result.mode}, {result.bump} version bump")
+    if not result.changes:
+        console.print("no changes")
+        return
+    table = Table(title_justify="left")
+    for col in ("class", "change", "subject", "old -> new", "reason"):
+        table.add_column(col, overflow="fold")
+    for c in result.changes:
+        klass = c.klass(result.mode)
+        table.add_row(f"[{_STYLE[klass]}]{klass}[/]", c.kind, c.subject, f"{c.old!r} -> {c.new!r}", c.reason)
+    console.print(table)
+    verdict = ("[red]violates the mode[/]" + (" (allowed: major version bump)" if result.allowed else "")
+               if result.violates_mode else "[green]compatible[/]")
+    console.print(verdict)
+
+
+@contracts_app.command()
+def check(
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+    lock: Optional[Path] = typer.Option(None, help="Version lock (default contracts/versions.lock.json)."),
+    feast: bool = typer.Option(True, "--feast/--no-feast", help="Compare the Feast feature views (imports Feast)."),
+) -> None:
+    """Contracts vs. the version lock, the Feast views and the stored offline data; exit 1 on any failure."""
+    from contracts import get_contract, list_sources
+    from contracts.repo_check import run_checks
+    from contracts.versions import LockError, read_lock
+    from services.settings import data_home
+
+    try:
+        lock_data = read_lock(_lock_path(lock))
+    except (LockError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    contracts = [get_contract(s) for s in list_sources()]
+    findings = run_checks(contracts, lock_data, data_home() / "offline", feast=feast)
+    failed = [f for f in findings if not f.ok]
+    if json:
+        print_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})
+    else:
+        for f in findings:
+            mark = "[green]ok[/]  " if f.ok else "[red]FAIL[/]"
+            console.print(f"{mark} {f.source:<13} {f.area:<8} {f.message}", highlight=False)
+        console.print("[green]contracts check passed[/]" if not failed else f"[red]{len(failed)} problem(s)[/]")
+    raise typer.Exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+def lock(
+    source: Optional[list[str]] = typer.Argument(None, help="Sources to record (default: all)."),
+    lock_file: Optional[Path] = typer.Option(None, "--lock", help="Version lock to write."),
+    force: bool = typer.Option(False, "--force", help="Record even a breaking change without a major bump."),
+) -> None:
+    """Record each contract's current version in the version lock."""
+    from contracts import list_sources
+    from contracts.versions import LockError, read_lock, record, write_lock
+
+    path = _lock_path(lock_file)
+    data = read_lock(path)
+    try:
+        added = record(data, [_contract(s) for s in (source or list_sources())], force=force)
+    except LockError as exc:
+        raise _fail(str(exc), EXIT_FAIL) from None
+    write_lock(data, path)
+    console.print(f"recorded {', '.join(added)} in {path}" if added else f"{path} already up to date")
+
+
+@contracts_app.command()
+def export(
+    source: str = typer.Argument(..., help="Source name."),
+    format: str = typer.Option("odcs", "--format", "-f", help="odcs, jsonschema or yaml (pandera)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+) -> None:
+    """The contract for producers outside Python: ODCS YAML, JSON Schema of a row, or pandera YAML."""
+    from contracts.export import FORMATS
+    from contracts.export import export as render
+
+    if format not in FORMATS:
+        raise _fail(f"--format must be one of {', '.join(FORMATS)}")
+    text = render(_contract(source), format)
+    if output:
+        output.write_text(text)
+        err_console.print(f"wrote {output}")
+    else:
+        print(text, end="")
+
+
+contracts_app.command("lock")(lock)
+contracts_app.command("record", help="Alias of `lock`.")(lock)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contracts_app, name="contracts")
