@@ -148,7 +148,11 @@ def bulk(**settings: Any) -> dict[str, Any]:
 
 def dump(client: Any) -> dict[bytes, dict[bytes, bytes]]:
     """Every hash in a Redis (or cluster) database, raw."""
-    return {key: client.hgetall(key) for key in client.scan_iter(count=1000)}
+    keys = list(client.scan_iter(count=1000))
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.hgetall(key)
+    return dict(zip(keys, pipe.execute()))
 
 
 def entity_rows() -> list[dict[str, Any]]:
