@@ -29,8 +29,10 @@ def validate(
     source: str = typer.Argument(..., help="Source name, e.g. weather."),
     file: Path = typer.Argument(..., help="Parquet, CSV, JSON lines or Arrow IPC file."),
     json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    report_file: Optional[Path] = typer.Option(None, "--report", help="Also write the full batch report here "
+                                               "(.html renders the page, anything else JSON)."),
 ) -> None:
-    """Check a batch against its source's contract. Writes nothing."""
+    """Check a batch against its source's contract. Writes nothing (but --report)."""
     from contracts import UnknownSourceError
     from services.ingest.pipeline import validate_file
 
@@ -42,6 +44,10 @@ def validate(
         print_json(report.to_dict())
     else:
         print_validation(report.to_dict())
+    if report_file is not None:
+        from services.cli.report_cmd import write_validation_report
+
+        err_console.print(f"report: {write_validation_report(report, report_file)}")
     raise typer.Exit({"valid": EXIT_OK, "invalid": EXIT_INVALID, "unreadable": EXIT_UNREADABLE}[report.status])
 
 
@@ -157,6 +163,7 @@ def demo(
 
 from services.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
 from services.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
+from services.cli import report_cmd; report_cmd.register(app)  # noqa: E402,E702  (report)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from contracts import get_contract
 from contracts.model import Contract
-from services.ingest.failures import CheckFailure
+from services.ingest.failures import CheckFailure, schema_failure
 from services.ingest.gate import GateResult, check_frame
 from services.ingest.readers import UnreadableBatchError, format_for_path, read_bytes
 from services.ingest.receipts import Receipt, ReceiptStore, batch_id_for
@@ -27,6 +27,7 @@ from services.ingest.storage import (
     write_quarantine_raw,
     write_quarantine_rows,
 )
+from services.reports.ingest import save_ingest_report
 from services.settings import receipts_path, staging_path
 
 Policy = Literal["quarantine", "strict"]
@@ -50,9 +51,16 @@ class ValidationReport:
     file_name: str | None = None
     duration_ms: float = 0.0
     gate: GateResult | None = field(default=None, repr=False)
+    frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "gate"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("gate", "frame")}
+
+    def report(self) -> dict[str, Any]:
+        """The full batch report (every rule, failing rows, column profile); built on demand."""
+        from services.reports.ingest import validation_report
+
+        return validation_report(self)
 
 
 def _errors(failures: list[CheckFailure]) -> list[dict[str, Any]]:
@@ -76,7 +84,7 @@ def validate_bytes(source: str, data: bytes, fmt: str, name: str = "batch") -> V
     status = "valid" if not gate.all_failures else "invalid"
     return ValidationReport(
         source, contract.version, gate.received, valid, gate.received - valid, status,
-        _errors(gate.all_failures), name, round((time.perf_counter() - start) * 1000, 1), gate,
+        _errors(gate.all_failures), name, round((time.perf_counter() - start) * 1000, 1), gate, frame,
     )
 
 
@@ -126,6 +134,7 @@ def ingest_bytes(
         kept = write_quarantine_raw(source, batch_id, data, suffix)
         receipt = Receipt(received=0, accepted=0, quarantined=0, status="rejected",
                           errors=[_unreadable_error(exc)], quarantine_path=str(kept), **base)
+        save_ingest_report(receipt, contract, None, None, [schema_failure("readable", str(exc))])
         store.put(receipt)
         return receipt
 
@@ -134,6 +143,7 @@ def ingest_bytes(
         kept = write_quarantine_raw(source, batch_id, data, suffix)
         receipt = Receipt(received=gate.received, accepted=0, quarantined=gate.received, status="rejected",
                           errors=_errors(gate.all_failures), quarantine_path=str(kept), **base)
+        save_ingest_report(receipt, contract, frame, gate)
         store.put(receipt)
         return receipt
 
@@ -148,6 +158,7 @@ def ingest_bytes(
             receipt.online_written = online_writer(contract, stored)
     if len(gate.rejected):
         receipt.quarantine_path = str(write_quarantine_rows(source, batch_id, gate.rejected))
+    save_ingest_report(receipt, contract, frame, gate)
     store.put(receipt)
     return receipt
 

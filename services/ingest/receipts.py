@@ -85,4 +85,6 @@ class ReceiptStore:
     def all(self) -> list[Receipt]:
         if not self.root.exists():
             return []
-        return [Receipt.from_dict(orjson.loads(p.read_bytes())) for p in sorted(self.root.glob("*.json"))]
+        # only <batch_id>.json: batch reports (<batch_id>.report.json) live beside the receipts
+        return [Receipt.from_dict(orjson.loads(p.read_bytes())) for p in sorted(self.root.glob("*.json"))
+                if "." not in p.stem]

@@ -1,0 +1,64 @@
+"""``featureguard report BATCH_ID``: the batch report of an ingest, as JSON or as an HTML page.
+
+Every ingest saves ``<receipts>/<batch_id>.report.json`` beside its receipt; ``--format html``
+renders ``<batch_id>.report.html`` there too (``--open`` opens it in the browser). A unique
+prefix of the batch id is enough. Exit 2 when no report matches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from services.cli.render import console, err_console, print_json
+
+EXIT_NOT_FOUND = 2
+
+
+def report(
+    batch_id: str = typer.Argument(..., help="Batch id from the receipt (a unique prefix is enough)."),
+    format: str = typer.Option("html", "--format", "-f", help="html (write the page) or json (print)."),
+    open_: bool = typer.Option(False, "--open", help="Open the HTML report in the default browser."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of beside the receipt."),
+) -> None:
+    """Find the report of a batch and print (json) or render (html) it."""
+    from services.reports.store import ReportNotFound, dumps, find_report, load_report, write_html
+
+    if format not in ("html", "json"):
+        err_console.print("[red]error:[/] --format must be html or json")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    try:
+        data = load_report(find_report(batch_id))
+    except ReportNotFound as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NOT_FOUND) from None
+    if format == "json" and not open_:
+        if output:
+            output.write_bytes(dumps(data))
+        else:
+            print_json(data)
+        return
+    page = write_html(data, output)
+    console.print(str(page), highlight=False)
+    if open_:
+        import webbrowser
+
+        webbrowser.open(page.resolve().as_uri())
+
+
+def write_validation_report(report, path: Path) -> Path:
+    """``validate --report PATH``: the report of a validation (.html renders the page, else JSON)."""
+    from services.reports.store import dumps, write_html
+
+    data = report.report()
+    if path.suffix.lower() in (".html", ".htm"):
+        return write_html(data, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dumps(data))
+    return path
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
