@@ -41,8 +41,9 @@ class WriteStats:
 class _Chunk:
     batch: pa.RecordBatch
     keys: pa.Array
-    micros: np.ndarray
     stored: Sent | None  # HGETs in flight (None when dedup is off)
+    commands: pa.Array | None = None  # every row's HSET (+EXPIRE), framed while Redis reads
+    micros: np.ndarray | None = None
 
 
 class BulkWriter:
@@ -64,7 +65,12 @@ class BulkWriter:
         stored = None
         if self.check_stored and len(batch):
             stored = self.wire.send(resp.hget_rows(keys, self.layout.ts_field), keys, parsed=True)
-        return _Chunk(batch, keys, self.layout.event_micros(batch), stored)
+        chunk = _Chunk(batch, keys, stored, micros=self.layout.event_micros(batch))
+        # Frame every row's write now, while Redis answers the reads; rows found not newer
+        # are filtered out afterwards (cheap), so Redis never waits for the encoding.
+        values = [*self.layout.value_arrays(batch), timestamp_protos(chunk.micros)]
+        chunk.commands = resp.hset_rows(keys, self.layout.fields, values, self.ttl_seconds)
+        return chunk
 
     def _newer(self, chunk: _Chunk) -> np.ndarray:
         """Rows to write: nothing stored, or strictly newer than what is stored."""
@@ -75,13 +81,10 @@ class BulkWriter:
         return (stored_ns == 0) | (chunk.micros * 1_000 > stored_ns)
 
     def _hset(self, chunk: _Chunk, mask: np.ndarray) -> Sent:
-        if mask.all():
-            batch, keys, micros = chunk.batch, chunk.keys, chunk.micros
-        else:
+        rows, keys = chunk.commands, chunk.keys
+        if not mask.all():
             selected = pa.array(mask)
-            batch, keys, micros = chunk.batch.filter(selected), chunk.keys.filter(selected), chunk.micros[mask]
-        values = [*self.layout.value_arrays(batch), timestamp_protos(micros)]
-        rows = resp.hset_rows(keys, self.layout.fields, values, self.ttl_seconds)
+            rows, keys = rows.filter(selected), keys.filter(selected)
         return self.wire.send(rows, keys, per_row=resp.replies_per_row(self.ttl_seconds))
 
     def write(self, batches: Iterable[pa.RecordBatch]) -> WriteStats:
