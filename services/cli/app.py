@@ -164,6 +164,7 @@ def demo(
 from services.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
 from services.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
 from services.cli import report_cmd; report_cmd.register(app)  # noqa: E402,E702  (report)
+from services.cli import freshness_cmd; freshness_cmd.register(app)  # noqa: E402,E702  (freshness)
 
 
 def main() -> None:

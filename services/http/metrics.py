@@ -101,28 +101,33 @@ class StoreStateCollector:
     """Materialization history and feature freshness, computed when Prometheus scrapes.
 
     ``views`` returns the registry's feature views; ``freshness`` (optional) returns records with
-    ``view`` and ``age_seconds`` (from services.freshness when that module exists).
+    ``view``, ``age_seconds`` and optionally ``store``, ``max_age_seconds``, ``breach``
+    (services.freshness.view_freshness).
     """
 
     def __init__(self, views: Callable[[], Iterable[Any]], freshness: Callable[[], Iterable[Any]] | None) -> None:
         self._views = views
         self._freshness = freshness
-        self._cached: tuple[float, list[tuple[str, float]]] | None = None
+        self._cached: tuple[float, list[tuple[str, str, float, float | None, bool]]] | None = None
 
     def describe(self) -> list:
         return []
 
-    def _freshness_records(self) -> list[tuple[str, float]]:
+    def _freshness_records(self) -> list[tuple[str, str, float, float | None, bool]]:
+        """(view, store, age, SLA, breach) per record; ``store`` is offline/online (default online)."""
         now = time.monotonic()
         if self._cached and now - self._cached[0] < _FRESHNESS_CACHE_SECONDS:
             return self._cached[1]
-        records: list[tuple[str, float]] = []
+        records: list[tuple[str, str, float, float | None, bool]] = []
         try:
             for record in self._freshness() if self._freshness else ():
                 view = _attr(record, "view", "feature_view", "name")
                 age = _attr(record, "age_seconds", "age")
                 if view is not None and age is not None:
-                    records.append((str(view), float(age.total_seconds() if hasattr(age, "total_seconds") else age)))
+                    sla = _attr(record, "max_age_seconds")
+                    records.append((str(view), str(_attr(record, "store") or "online"),
+                                    float(age.total_seconds() if hasattr(age, "total_seconds") else age),
+                                    None if sla is None else float(sla), bool(_attr(record, "breach"))))
         except Exception:  # a broken freshness probe must not break the scrape
             log.exception("freshness probe failed")
         self._cached = (now, records)
@@ -141,11 +146,24 @@ class StoreStateCollector:
         yield intervals
         yield last
         if self._freshness is not None:
-            age = GaugeMetricFamily("featureguard_feature_freshness_age_seconds",
-                                    "Age of the newest event per feature view.", labels=["view"])
-            for view, seconds in self._freshness_records():
-                age.add_metric([view], seconds)
+            age = GaugeMetricFamily("featureguard_feature_freshness_seconds",
+                                    "Age of the newest value per feature view and store (offline, online).",
+                                    labels=["view", "store"])
+            sla = GaugeMetricFamily("featureguard_feature_freshness_sla_seconds",
+                                    "The contract's max_age for the view's source.", labels=["view"])
+            breach = GaugeMetricFamily("featureguard_feature_freshness_breach",
+                                       "1 when the newest value is older than the SLA.", labels=["view", "store"])
+            slas: dict[str, float] = {}
+            for view, store, seconds, limit, breached in self._freshness_records():
+                age.add_metric([view, store], seconds)
+                breach.add_metric([view, store], 1.0 if breached else 0.0)
+                if limit is not None:
+                    slas[view] = limit
+            for view, limit in slas.items():
+                sla.add_metric([view], limit)
             yield age
+            yield sla
+            yield breach
 
 
 def _attr(record: Any, *names: str) -> Any:
