@@ -1,13 +1,13 @@
-"""Contracts as JSON for producers outside Python (and as ODCS YAML when contracts.export exists).
+"""Contracts for producers outside Python: JSON (``GET /v1/contracts/{source}``) and ODCS YAML
+(``?format=odcs`` or ``Accept: application/yaml``, rendered by ``contracts.export``).
 
-The column rules come from pandera's own serialization; checks pandera cannot serialize
-(custom and cross-column checks) are still listed by name and message, so nothing a batch is
-checked against is hidden from the producer.
+The column rules come from pandera's own serialization (every contract check is a registered
+pandera check, so none is dropped); checks are also listed by name and message, so nothing a
+batch is checked against is hidden from the producer.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import warnings
 from functools import lru_cache
@@ -72,13 +72,7 @@ def list_documents() -> list[dict[str, Any]]:
 
 
 def odcs_exporter() -> Callable[[Contract], str] | None:
-    """The ODCS YAML exporter of contracts.export, when that module is installed."""
-    try:
-        module = importlib.import_module("contracts.export")
-    except ImportError:
-        return None
-    for name in ("to_odcs_yaml", "odcs_yaml", "export_odcs_yaml", "to_odcs"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn
-    return None
+    """The ODCS v3.1.0 YAML renderer of ``contracts.export``."""
+    from contracts.export import to_odcs_yaml
+
+    return to_odcs_yaml
