@@ -89,3 +89,13 @@ def apply_definitions(store) -> None:
     from feature_repo.definitions import build_repo
 
     store.apply(build_repo().objects)
+
+
+def online_lookup(store, kind: str):
+    """``lookup(features, entity_rows) -> dict`` in Feast's ``to_dict()`` shape: the lean reader of
+    ``services.online`` on Redis, Feast's own read path on any other online store (SQLite)."""
+    if kind == "redis":
+        from services.online import get_online_features
+
+        return lambda features, rows: get_online_features(store, features, rows).to_dict()
+    return lambda features, rows: store.get_online_features(features=features, entity_rows=rows).to_dict()

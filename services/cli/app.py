@@ -133,14 +133,12 @@ def online(
         if not sep:
             raise _fail(f"--entity {item!r} is not key=value", EXIT_UNREADABLE)
         row[key] = value
-    from services.feast_store import choose_online_store, open_store
+    from services.feast_store import choose_online_store, online_lookup, open_store
 
     choice = choose_online_store()
     try:
         store = open_store(choice)
-        values = store.get_online_features(
-            features=store.get_feature_service(feature_service), entity_rows=[row]
-        ).to_dict()
+        values = online_lookup(store, choice.kind)(store.get_feature_service(feature_service), [row])
     finally:
         choice.close()
     flat = {k: v[0] for k, v in values.items()}
