@@ -121,12 +121,13 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
     typed = ts.frame
     ts_bad = {r for f in ts.row_failures for r in f.rows}
     candidates = typed.drop(index=sorted(ts_bad)) if ts_bad else typed
+    validated = None
 
     if not schema_failures:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # pandera's own concat of failure cases
-                contract.schema.validate(candidates, lazy=True)
+                validated = contract.schema.validate(candidates, lazy=True)
         except pe.SchemaErrors as errors:
             found_rows, found_batch = _collect(errors.failure_cases)
             row_failures.extend(found_rows)
@@ -140,6 +141,8 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
 
     reasons = _reasons(row_failures)
     bad = sorted(reasons)
+    if validated is not None and not bad:  # nothing dropped: the pass above checked exactly these rows
+        return GateResult(received, validated, _mark(frame.loc[bad], reasons), row_failures, [])
     accepted = candidates.drop(index=[r for r in bad if r in candidates.index])
     accepted = contract.schema.validate(accepted, lazy=True) if len(accepted) else accepted
     _revalidate(contract, accepted)
