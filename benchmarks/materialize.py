@@ -8,13 +8,15 @@ Engines:
   stock       Feast's local engine, our DuckDB offline store (only the engine differs from ours)
   stock-file  Feast's local engine with Feast's own file (dask) offline store: all-stock Feast
   ours        BulkRedisComputeEngine, our DuckDB offline store
+  ours+contract  the same, every row also checked against a contract (ranges, keys, uniqueness)
 
 Two measurements per engine:
   api   ``FeatureStore.materialize`` over the whole window into an empty db, median of repeats
         in one interpreter (Redis flushed before each); peak RSS of that interpreter.
   cli   ``feast materialize`` in a fresh interpreter, timed from before ``import feast`` to the
         command's return: what a user waits for, import cost included; its peak RSS.
-Afterwards the two Redis databases are compared hash by hash (they must be identical), and a
+API runs also report the CPU seconds redis-server spent (the floor for any client). Afterwards
+the two Redis databases are compared hash by hash (they must be identical), and a
 second ``ours`` run over already-materialized data (nothing newer: only the timestamp reads)
 is timed.
 
@@ -107,24 +109,56 @@ def _flush(port: int, db: int) -> None:
         client.flushdb()
 
 
-def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False) -> dict:
-    """In a child: ``FeatureStore.materialize`` ``repeats`` times into a flushed db."""
+def _redis_cpu(port: int) -> float:
+    """CPU seconds the redis-server has used so far (user + system)."""
+    import redis
+
+    with redis.Redis(port=port) as client:
+        info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def bench_contract():
+    """A contract for the benchmark view, as the repo's contracts look: ranges, keys, time."""
+    import pandera.pandas as pa
+
+    from contracts.model import Contract, utc_timestamp_column
+
+    columns = {"entity_id": pa.Column("int64", pa.Check.ge(0), nullable=False), "event_ts": utc_timestamp_column(),
+               **{f: pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True) for f in FEATURES}}
+    schema = pa.DataFrameSchema(columns, unique=["entity_id", "event_ts"], strict=True, coerce=True, name="bench")
+    return Contract(name="bench_metrics", version="1.0.0", owner="bench@featureguard.example",
+                    description="Benchmark metrics.", entity_columns=("entity_id",), timestamp_column="event_ts",
+                    schema=schema)
+
+
+def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, contract: bool = False) -> dict:
+    """In a child: ``FeatureStore.materialize`` ``repeats`` times into a flushed db; with
+    ``contract`` every row is also checked against :func:`bench_contract`."""
     from datetime import datetime
 
     from feast import FeatureStore
 
+    if contract:
+        from services.materialize import validate
+
+        checked = bench_contract()
+        validate.contract_for = lambda view: checked  # as if the view's tag named it
+
     store = FeatureStore(repo_path=repo)
     start, end = datetime.fromisoformat(START), datetime.fromisoformat(END)
-    times, loads = [], []
+    times, loads, redis_cpu = [], [], []
     for _ in range(repeats):
         if not rerun:
             _flush(port, db)
         loads.append(os.getloadavg()[0])
+        cpu = _redis_cpu(port)
         began = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             store.materialize(start_date=start, end_date=end)
         times.append(time.perf_counter() - began)
-    return {"times": times, "loads": loads}
+        redis_cpu.append(_redis_cpu(port) - cpu)
+    return {"times": times, "loads": loads, "redis_cpu": redis_cpu}
 
 
 def bench_cli(repo: str, port: int, db: int) -> dict:
@@ -141,6 +175,81 @@ def bench_cli(repo: str, port: int, db: int) -> dict:
             if done.code:
                 raise
     return {"times": [time.perf_counter() - began], "loads": [load]}
+
+
+# A compare-and-set in Redis: the alternative to reading timestamps, then writing. It decodes the
+# stored google.protobuf.Timestamp (non-negative seconds suffice for this data) and writes only
+# when the new time is later, atomically.
+LUA_CAS = """
+local function ts(b)
+  local s, n, i = 0, 0, 1
+  while i <= #b do
+    local tag = string.byte(b, i); i = i + 1
+    local v, m, c = 0, 1, 128
+    while c >= 128 do c = string.byte(b, i); i = i + 1; v = v + (c % 128) * m; m = m * 128 end
+    if tag == 8 then s = v elseif tag == 16 then n = v end
+  end
+  return s, n
+end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and #cur > 0 then
+  local s0, n0 = ts(cur)
+  local s1, n1 = ts(ARGV[2])
+  if s1 < s0 or (s1 == s0 and n1 <= n0) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 4))
+if ARGV[3] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+"""
+
+
+def bench_dedup(data: str, port: int, rows_limit: int) -> dict:
+    """In a child: Redis wall and CPU time of the two never-overwrite-newer strategies on the
+    benchmark's newest rows (one per entity): read-then-write (what the engine does) and a Lua
+    compare-and-set per key, into an empty db and again with nothing newer."""
+    import duckdb
+    import pyarrow as pa
+    import redis
+
+    from services.materialize import resp
+    from services.materialize.layout import ViewLayout
+    from services.materialize.protowire import timestamp_protos
+    from services.materialize.wire import Wire
+    from services.online.target import RedisTarget, pack
+
+    table = duckdb.sql(f"SELECT * FROM read_parquet('{data}/metrics.parquet') QUALIFY "
+                       "row_number() OVER (PARTITION BY entity_id ORDER BY event_ts DESC) = 1").to_arrow_table()
+    batch = table.slice(0, rows_limit).combine_chunks().to_batches()[0]
+    layout = ViewLayout.build("bench", "metrics", [("entity_id", 4)], [(f, 5) for f in FEATURES], "event_ts")
+    keys = layout.redis_keys(batch)
+    values = [*layout.value_arrays(batch), timestamp_protos(layout.event_micros(batch))]
+    hset = resp.hset_rows(keys, layout.fields, values)
+    hget = resp.hget_rows(keys, layout.ts_field)
+    client = redis.Redis(port=port, db=2)
+    sha = client.script_load(LUA_CAS)
+    columns = [v.to_pylist() for v in values]
+    lua = pa.array([pack("EVALSHA", sha, 1, key, layout.ts_field, columns[-1][i], 0,
+                         *[a for f, c in zip(layout.fields[:-1], columns[:-1]) for a in (f, c[i])])
+                    for i, key in enumerate(keys.to_pylist())], type=pa.binary())
+    wire = Wire(RedisTarget.from_url(f"redis://127.0.0.1:{port}/2"), timeout=120)
+    out = {}
+    for strategy in ("read-then-write", "lua"):
+        for state in ("empty", "nothing newer"):
+            if state == "empty":
+                client.flushdb()
+            cpu = _redis_cpu(port)
+            began = time.perf_counter()
+            if strategy == "lua":
+                wire.collect(wire.send(lua, keys))
+            else:
+                wire.collect(wire.send(hget, keys, parsed=True))
+                if state == "empty":
+                    wire.collect(wire.send(hset, keys))
+            out[f"{strategy}|{state}"] = (time.perf_counter() - began, _redis_cpu(port) - cpu)
+    assert client.dbsize() == len(batch)
+    client.flushdb()
+    wire.close()
+    return {"dedup": out, "rows": len(batch)}
 
 
 def compare(port: int) -> tuple[int, int, int]:
@@ -167,7 +276,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--entities", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--engines", default="stock,stock-file,ours")
+    parser.add_argument("--engines", default="stock,stock-file,ours,ours+contract")
     parser.add_argument("--no-cli", action="store_true", help="skip the `feast materialize` CLI runs")
     args = parser.parse_args()
     if args.quick:
@@ -182,27 +291,36 @@ def main() -> None:
           f"engines {engines}; load average {os.getloadavg()[0]:.2f}")
     results: list[dict] = []
     with RedisProcess() as server:
-        db_of = {"stock": 0, "stock-file": 0, "ours": 1}
-        repos = {e: run_isolated(prepare_repo, data, e, f"{server.feast_connection_string},db={db_of[e]}")["repo"]
-                 for e in engines}
+        db_of = {"stock": 0, "stock-file": 0, "ours": 1, "ours+contract": 1}
+        repos = {e: run_isolated(prepare_repo, data, e.split("+")[0],
+                                 f"{server.feast_connection_string},db={db_of[e]}")["repo"] for e in engines}
         for engine in engines:
             for kind in ("api", "cli"):
-                if kind == "cli" and args.no_cli:
+                if kind == "cli" and (args.no_cli or engine == "ours+contract"):
                     continue
                 if kind == "api":
-                    out = run_isolated(bench_api, repos[engine], server.port, db_of[engine], args.repeats)
+                    out = run_isolated(bench_api, repos[engine], server.port, db_of[engine], args.repeats,
+                                       contract=engine == "ours+contract")
                 else:
                     out = run_isolated(bench_cli, repos[engine], server.port, db_of[engine])
                 row = {"engine": engine, "kind": kind, "seconds": median(out["times"]),
                        "runs": len(out["times"]), "peak_rss_mb": out["peak_rss_mb"],
-                       "load": median(out["loads"]), "times": out["times"]}
+                       "load": median(out["loads"]), "times": out["times"],
+                       "redis_cpu": median(out["redis_cpu"]) if "redis_cpu" in out else None}
                 results.append(row)
                 print(f"  {engine:>10} {kind}: {row['seconds']:.2f} s (runs {[round(t, 2) for t in out['times']]}), "
                       f"peak RSS {row['peak_rss_mb']:,.0f} MB, load {row['load']:.2f}", flush=True)
         if "ours" in engines:
             rerun = run_isolated(bench_api, repos["ours"], server.port, 1, 1, rerun=True)
             results.append({"engine": "ours", "kind": "api (nothing newer)", "seconds": rerun["times"][0],
-                            "runs": 1, "peak_rss_mb": rerun["peak_rss_mb"], "load": rerun["loads"][0]})
+                            "runs": 1, "peak_rss_mb": rerun["peak_rss_mb"], "load": rerun["loads"][0],
+                            "redis_cpu": rerun["redis_cpu"][0]})
+        if "ours" in engines:
+            dedup = run_isolated(bench_dedup, str(data), server.port, args.entities)
+            print(f"never-overwrite-newer strategies, {dedup['rows']:,} keys (wall s, Redis CPU s):")
+            for name, (wall, cpu) in dedup["dedup"].items():
+                print(f"  {name:>30}: {wall:.2f} s wall, {cpu:.2f} s Redis CPU")
+            results.append({"engine": "dedup", "kind": "strategies", "dedup": dedup["dedup"]})
         identical = None
         if "ours" in engines and ({"stock", "stock-file"} & set(engines)):  # db 0: the last stock run
             keys_stock, keys_ours, differ = compare(server.port)
@@ -213,11 +331,12 @@ def main() -> None:
     for row in results:
         for base in ("stock", "stock-file"):
             ref = by.get((base, row["kind"].split(" ")[0]))
-            if ref and row["engine"] == "ours" and row["kind"] in ("api", "cli"):
+            if ref and row["engine"].startswith("ours") and row["kind"] in ("api", "cli"):
                 row[f"x_{base}"] = ref["seconds"] / row["seconds"]
                 row[f"rss_{base}"] = row["peak_rss_mb"] / ref["peak_rss_mb"]
     print()
     print_table(results, [("engine", "engine"), ("kind", "run"), ("seconds", "seconds"), ("runs", "runs"),
+                          ("redis_cpu", "Redis CPU s"),
                           ("peak_rss_mb", "peak RSS MB"), ("load", "load"),
                           ("x_stock", "speed-up vs stock"), ("rss_stock", "RSS / stock"),
                           ("x_stock-file", "speed-up vs stock-file"), ("rss_stock-file", "RSS / stock-file")])
