@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install redis-server lint clean
+.PHONY: demo test install redis-server chromium lint clean
 
 demo: install redis-server
 	$(BIN)/featureguard demo
 
-test: install redis-server
+test: install redis-server chromium
 	$(BIN)/python -m pytest -q
 
 install: $(STAMP)
@@ -29,6 +29,17 @@ redis-server:
 	  else \
 	    echo "redis-server not found and not root: install it (sudo apt-get install redis-server);" \
 	         "the demo falls back to SQLite, the Redis tests fail" >&2; \
+	  fi; }
+
+# Headless Chromium renders the HTML batch reports in tests/contracts; installed like redis-server.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium not found and not root: install it (sudo apt-get install chromium);" \
+	         "the HTML report test fails without it" >&2; \
 	  fi; }
 
 clean:

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import console, err_console, print_json
+from services.cli.render import err_console, print_json
 
 EXIT_NOT_FOUND = 2
 
@@ -41,7 +41,7 @@ def report(
             print_json(data)
         return
     page = write_html(data, output)
-    console.print(str(page), highlight=False)
+    print(page)  # plain: a path must never be wrapped
     if open_:
         import webbrowser
 

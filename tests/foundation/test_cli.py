@@ -65,6 +65,15 @@ def test_producer_commands_never_import_feast(files, fg_home):
         "result = CliRunner().invoke(app, ['ingest', 'weather', "
         f"{str(files / 'good.parquet')!r}, '--json'])\n"
         "assert result.exit_code == 0, result.output\n"
+        # the contract commands (all but `contracts check`'s Feast-view part) and reports stay Feast-free too
+        f"lock = {str(files / 'copy.lock.json')!r}\n"
+        "for args in (['contracts', 'list'], ['contracts', 'show', 'weather'],\n"
+        "             ['contracts', 'diff', 'weather@1.0.0', 'weather'], ['contracts', 'export', 'weather'],\n"
+        "             ['contracts', 'export', 'planes', '-f', 'jsonschema'], ['contracts', 'export', 'planes', '-f', 'yaml'],\n"
+        "             ['contracts', 'lock', '--lock', lock], ['contracts', 'check', '--no-feast'],\n"
+        "             ['validate', 'weather', " + repr(str(files / 'good.parquet')) + ", '--report', lock + '.html']):\n"
+        "    result = CliRunner().invoke(app, args)\n"
+        "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m == 'feast' or m.startswith('feast.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
