@@ -4,7 +4,8 @@ They come from the offline store's ``pull_latest_from_table_or_query``, the same
 own engine makes, so every offline store works. Our DuckDB store answers with a streaming job
 (``to_arrow_reader``): DuckDB keeps the newest row per key and hands Arrow batches over as the
 writer consumes them, so the whole pull is never held in Python. Other stores' results are
-materialised once and cut into batches.
+materialised once, reduced to one row per key (as Feast's engine re-deduplicates them) and cut
+into batches.
 """
 
 from __future__ import annotations
@@ -33,9 +34,17 @@ def latest_rows(offline_store: Any, config: Any, registry: Any, feature_view: An
         feature_name_columns=features, timestamp_field=timestamp, created_timestamp_column=created,
         start_date=start, end_date=end,
     )
-    reader = getattr(job, "to_arrow_reader", None)
-    batches = reader(chunk_rows) if reader is not None else job.to_arrow().to_batches(max_chunksize=chunk_rows)
     mapping = feature_view.batch_source.field_mapping or {}
+    reader = getattr(job, "to_arrow_reader", None)
+    if reader is not None:  # ours: DuckDB already kept one row per key
+        batches = reader(chunk_rows)
+    else:  # another store: dedup defensively, as Feast's engine does, before writing
+        table = job.to_arrow()
+        if mapping:
+            table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
+        named = [mapping.get(c, c) for c in (*keys, timestamp, *([created] if created else []))]
+        table = latest_per_key(table, named[:len(keys)], named[len(keys)], named[len(keys) + 1] if created else None)
+        batches, mapping = table.to_batches(max_chunksize=chunk_rows), {}
     for batch in batches:
         if mapping:
             batch = batch.rename_columns([mapping.get(c, c) for c in batch.schema.names])

@@ -123,14 +123,14 @@ class Repo:
 
 
 def open_repo(path: Path, data: Path, online_store: dict[str, Any], engine: str | dict[str, Any],
-              tags: dict[str, dict[str, str]] | None = None) -> Repo:
+              tags: dict[str, dict[str, str]] | None = None, offline: str = "services.offline_store.AsofOfflineStore") -> Repo:
     """A FeatureStore with its own registry over ``data``; objects applied."""
     from feast import FeatureStore, RepoConfig
 
     path.mkdir(parents=True, exist_ok=True)
     config = RepoConfig(
         repo_path=path, project=PROJECT, provider="local", registry=str(path / "registry.db"),
-        online_store=online_store, offline_store={"type": "services.offline_store.AsofOfflineStore"},
+        online_store=online_store, offline_store={"type": offline},
         batch_engine=engine, entity_key_serialization_version=3,
     )
     store = FeatureStore(config=config)
