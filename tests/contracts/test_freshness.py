@@ -163,3 +163,39 @@ def test_metrics_expose_freshness_per_view_and_store(stores, redis_server):
     assert samples[("featureguard_feature_freshness_breach", (("store", "online"), ("view", "weather_hourly")))] == 1.0
     assert ("featureguard_feature_freshness_seconds", (("store", "online"), ("view", "route_delay_history"))) \
         not in samples  # nothing online for it: no age to report (the CLI reports it missing)
+
+
+def _feast_like_keys(client, project: str, stamps: dict[str, list[int]]) -> None:
+    """Hashes shaped as Feast writes them: entity-key bytes + project, ``_ts:<view>`` protobufs."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    pipe = client.pipeline(transaction=False)
+    for view, seconds in stamps.items():
+        for i, s in enumerate(seconds):
+            key = b"\x02\x00\x00\x00" + i.to_bytes(8, "little") + project.encode()
+            pipe.hset(key, f"_ts:{view}", Timestamp(seconds=s, nanos=250_000_000).SerializeToString())
+    pipe.execute()
+
+
+def test_online_scan_on_a_redis_cluster_matches_a_single_redis(redis_client, redis_cluster):
+    """Keys spread over three masters: the cluster scan visits every primary and finds the same newest."""
+    from services.freshness.online import newest_online
+
+    stamps = {"weather_hourly": [1_700_000_000 + (i * 7919) % 5000 for i in range(3000)],
+              "route_delay_history": [1_600_000_000 + i for i in range(1200)]}
+    cluster = redis_cluster.client()
+    try:
+        _feast_like_keys(cluster, "fgfresh", stamps)
+        _feast_like_keys(redis_client, "fgfresh", stamps)
+        _feast_like_keys(redis_client, "otherproject", {"weather_hourly": [1_800_000_000]})  # not ours
+        single = newest_online(redis_client, "fgfresh", [*stamps, "plane_attributes"])
+        spread = newest_online(cluster, "fgfresh", [*stamps, "plane_attributes"])
+    finally:
+        for key in list(cluster.scan_iter(match=b"*fgfresh")):  # the cluster is shared by the session
+            cluster.delete(key)
+        cluster.close()
+    assert single == spread
+    assert single["weather_hourly"][1] == 3000 and single["route_delay_history"][1] == 1200
+    assert single["weather_hourly"][0].timestamp() == max(stamps["weather_hourly"]) + 0.25
+    assert single["route_delay_history"][0].timestamp() == 1_600_001_199.25
+    assert single["plane_attributes"] == (None, 0)
