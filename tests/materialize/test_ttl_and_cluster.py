@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pandas as pd
+import pytest
 
 from services.materialize import BulkRedisComputeEngine
 from tests.materialize import repo
@@ -68,3 +69,44 @@ def test_cluster_round_trip(tmp_path, redis_server, redis_cluster):
     typed = [r for r in cluster.engine.reports if r.view == "typed"][-1]
     assert (typed.written, typed.not_newer) == (0, 9)
     redis_cluster.flushall()
+
+
+@pytest.mark.parametrize("check_stored", [True, False])  # MOVED on the HGET reads / on the HSETs
+def test_cluster_writes_follow_moved_redirects(redis_cluster, check_stored):
+    """A stale slot map (every slot believed on one master) sends most rows to the wrong node:
+    the MOVED replies are followed, the map reloaded, and every row lands where it belongs."""
+    from array import array
+
+    import numpy as np
+    import pyarrow as pa
+
+    from services.materialize.layout import ViewLayout
+    from services.materialize.wire import ClusterWire
+    from services.materialize.writer import BulkWriter
+    from services.online.cluster import SlotMap
+    from services.online.target import RedisTarget
+
+    redis_cluster.flushall()
+    target = RedisTarget.from_feast({"type": "redis", "redis_type": "redis_cluster",
+                                     "connection_string": redis_cluster.feast_connection_string})
+    wire = ClusterWire(target)
+    real = wire._load_slots()
+    wire.slots = SlotMap(real.nodes, array("H", [0]) * 16384)  # stale: all on the first master
+    layout = ViewLayout.build("p", "v", [("id", 4)], [("x", 5)], "ts")
+    n = 300
+    batch = pa.record_batch({"id": pa.array(np.arange(n)), "x": pa.array(np.arange(n) / 2),
+                             "ts": pa.array(np.full(n, 1_700_000_000_000_000), pa.timestamp("us", tz="UTC"))})
+    try:
+        chunks = [batch.slice(i, 100) for i in range(0, n, 100)]
+        stats = BulkWriter(wire, layout, ttl_seconds=60, check_stored=check_stored).write(chunks)
+    finally:
+        wire.close()
+    assert (stats.rows, stats.written) == (n, n)
+    assert list(wire.slots.owner) == list(real.owner)  # reloaded after the first MOVED
+    client = redis_cluster.client()
+    try:
+        keys = layout.redis_keys(batch).to_pylist()
+        assert all(client.ttl(k) > 0 for k in keys) and client.hget(keys[7], b"_ts:v")
+    finally:
+        client.close()
+        redis_cluster.flushall()
