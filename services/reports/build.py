@@ -73,25 +73,34 @@ def check_entries(contract: Contract, failures: list[CheckFailure], frame: pd.Da
     return out
 
 
-def _range(series: pd.Series, dtype: str) -> tuple[Any, Any, int | None]:
-    """(min, max, distinct) of the non-null values, read as the contract's type where possible."""
-    values = series.dropna()
-    if values.empty:
-        return None, None, 0
+def _numbers(series: pd.Series) -> np.ndarray:
+    """Values as float64 (NaN where missing or unreadable); numpy directly when already numeric."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _range(series: pd.Series, dtype: str, nulls: np.ndarray) -> dict[str, Any]:
+    """min, max (and distinct values for text) of the non-null values, read as the contract's type."""
+    if nulls.all():
+        return {"min": None, "max": None, "distinct": 0}
     if dtype.startswith("datetime64"):
+        values = series[~nulls]
         if not pd.api.types.is_datetime64_any_dtype(values):
             values = pd.to_datetime(values.astype(str), utc=True, errors="coerce", format="ISO8601").dropna()
         if values.empty:
-            return None, None, None
-        return jsonable(values.min()), jsonable(values.max()), None
+            return {"min": None, "max": None, "distinct": None}
+        return {"min": jsonable(values.min()), "max": jsonable(values.max()), "distinct": None}
     if dtype.startswith(("float", "int", "Int")):
-        numbers = pd.to_numeric(values, errors="coerce").dropna()
-        if numbers.empty:
-            return None, None, None
-        return jsonable(numbers.min()), jsonable(numbers.max()), None
-    text = values.astype(str)
+        numbers = _numbers(series)
+        numbers = numbers[~np.isnan(numbers)]
+        if not numbers.size:
+            return {"min": None, "max": None, "distinct": None, "infinite": 0}
+        return {"min": jsonable(numbers.min()), "max": jsonable(numbers.max()), "distinct": None,
+                "infinite": int(np.isinf(numbers).sum())}
+    text = series[~nulls].astype(str)
     lengths = text.str.len()
-    return (f"{int(lengths.min())} chars", f"{int(lengths.max())} chars", int(text.nunique()))
+    return {"min": f"{int(lengths.min())} chars", "max": f"{int(lengths.max())} chars", "distinct": int(text.nunique())}
 
 
 def column_profile(contract: Contract, frame: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -103,20 +112,18 @@ def column_profile(contract: Contract, frame: pd.DataFrame | None) -> list[dict[
     for name in [*contract.columns, *(c for c in frame.columns if c not in contract.schema.columns)]:
         spec = contract.schema.columns.get(name)
         dtype = str(spec.dtype) if spec is not None else "not in contract"
-        entry: dict[str, Any] = {"name": str(name), "dtype": dtype, "role": roles.get(name, "feature" if spec is not None
-                                                                                      else "extra"),
+        entry: dict[str, Any] = {"name": str(name), "dtype": dtype,
+                                 "role": roles.get(name, "feature" if spec is not None else "extra"),
                                  "nullable": bool(spec.nullable) if spec is not None else None}
         if name not in frame.columns:
             out.append({**entry, "present": False, "null_count": None, "null_rate": None, "min": None,
-                        "max": None, "distinct": None})
+                        "max": None, "distinct": None, "infinite": 0})
             continue
         series = frame[name]
-        nulls = int(series.isna().sum())
-        lo, hi, distinct = _range(series, dtype)
-        out.append({**entry, "present": True, "null_count": nulls, "null_rate": round(nulls / n, 6) if n else 0.0,
-                    "min": lo, "max": hi, "distinct": distinct,
-                    "infinite": int(np.isinf(pd.to_numeric(series, errors="coerce")).sum())
-                    if dtype.startswith("float") else 0})
+        nulls = pd.isna(series.to_numpy())
+        count = int(nulls.sum())
+        out.append({**entry, "present": True, "null_count": count, "null_rate": round(count / n, 6) if n else 0.0,
+                    "infinite": 0, **_range(series, dtype, nulls)})
     return out
 
 
