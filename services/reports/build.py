@@ -120,7 +120,7 @@ def column_profile(contract: Contract, frame: pd.DataFrame | None) -> list[dict[
                         "max": None, "distinct": None, "infinite": 0})
             continue
         series = frame[name]
-        nulls = pd.isna(series.to_numpy())
+        nulls = series.isna().to_numpy()
         count = int(nulls.sum())
         out.append({**entry, "present": True, "null_count": count, "null_rate": round(count / n, 6) if n else 0.0,
                     "infinite": 0, **_range(series, dtype, nulls)})
