@@ -225,3 +225,30 @@ def test_export_command(fg_home, tmp_path):
     assert cli("contracts", "export", "planes", "-f", "odcs", "-o", str(target), home=fg_home).returncode == 0
     assert yaml.safe_load(target.read_text())["id"] == "urn:featureguard:contract:planes"
     assert cli("contracts", "export", "planes", "-f", "xml", home=fg_home).returncode == 2
+
+
+def test_http_serves_the_odcs_export(fg_home, redis_server):
+    """GET /v1/contracts/{source} as ODCS YAML, by query or by Accept header; JSON stays the default."""
+    import hashlib
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from services.http.app import create_app
+    from services.http.settings import HttpSettings
+
+    key = "fgk_contract_reader"
+    keys = json.dumps({"keys": [{"name": "c", "sha256": hashlib.sha256(key.encode()).hexdigest(),
+                                 "scopes": ["read:contracts"]}]})
+    with TestClient(create_app(HttpSettings(redis_url=redis_server.url, api_keys_json=keys,
+                                            registry_check_interval=0))) as client:
+        auth = {"Authorization": f"Bearer {key}"}
+        by_query = client.get("/v1/contracts/weather?format=odcs", headers=auth)
+        by_accept = client.get("/v1/contracts/route_delays", headers={**auth, "Accept": "application/yaml"})
+        plain = client.get("/v1/contracts/weather", headers=auth)
+    assert by_query.status_code == 200 and by_query.headers["content-type"].startswith("application/yaml")
+    assert yaml.safe_load(by_query.text) == to_odcs(get_contract("weather"))
+    assert yaml.safe_load(by_accept.text) == to_odcs(get_contract("route_delays"))
+    assert plain.headers["content-type"].startswith("application/json") and plain.json()["version"] == "1.0.0"
