@@ -109,7 +109,11 @@ def diff(
 
     try:
         a, b = resolve(old, _lock_path(lock)), resolve(new, _lock_path(lock))
-        result = diff_versions(facts(a.snapshot), facts(b.snapshot), mode)
+        before, after = facts(a.snapshot), facts(b.snapshot)
+        if before.name != after.name:
+            raise SpecError(f"{old} is a {before.name!r} contract, {new} a {after.name!r} one: "
+                            "diff compares two versions of one source")
+        result = diff_versions(before, after, mode)
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if json:

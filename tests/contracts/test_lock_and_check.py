@@ -136,6 +136,8 @@ def test_contracts_diff_files_versions_and_git_revisions(fg_home, tmp_path):
     missing = cli("contracts", "diff", "weather@9.9.9", "weather", home=fg_home)
     assert missing.returncode == 2 and "not recorded" in missing.stderr
     assert cli("contracts", "diff", "nope", "weather", home=fg_home).returncode == 2
+    other = cli("contracts", "diff", "planes", "weather", home=fg_home)
+    assert other.returncode == 2 and "two versions of one source" in other.stderr
 
 
 def test_list_show_lock_commands(fg_home, tmp_path):
