@@ -22,7 +22,7 @@ _STYLE = {"breaking": "red", "compatible": "green", "info": "dim"}
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}")
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -32,7 +32,7 @@ def report(
     try:
         data = load_report(find_report(batch_id))
     except ReportNotFound as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(EXIT_NOT_FOUND) from None
     if format == "json" and not open_:
         if output:
