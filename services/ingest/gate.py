@@ -16,6 +16,7 @@ import pandera.errors as pe
 
 from contracts.model import Contract
 from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
+from services.ingest.integers import fractional_failures, integer_columns
 from services.ingest.timestamps import normalize_timestamps
 
 REASON_COLUMN = "_reason"
@@ -119,8 +120,9 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
     row_failures = list(ts.row_failures)
     schema_failures = list(ts.schema_failures)
     typed = ts.frame
-    ts_bad = {r for f in ts.row_failures for r in f.rows}
-    candidates = typed.drop(index=sorted(ts_bad)) if ts_bad else typed
+    row_failures += fractional_failures(typed, integer_columns(contract))
+    held_back = {r for f in row_failures for r in f.rows}
+    candidates = typed.drop(index=sorted(held_back)) if held_back else typed
     validated = None
 
     if not schema_failures:

@@ -80,6 +80,8 @@ CRAFTED = [
     ("planes", {"tailnum": "N12345678"}, "pattern length"),
     ("planes", {"seats": 5000}, "range"),
     ("planes", {"engines": 0}, "range"),
+    ("planes", {"seats": 5.5}, "fractional value in an integer column"),
+    ("planes", {"seats": 180.0}, "whole float in an integer column (valid)"),
     ("planes", {"type": "Balloon"}, "allowed values"),
     ("planes", {"manufacturer": ""}, "too short"),
     ("planes", {"model": "x" * 65}, "too long"),
