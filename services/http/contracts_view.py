@@ -15,24 +15,17 @@ from typing import Any, Callable
 
 from contracts import get_contract, list_sources
 from contracts.model import Contract
+from contracts.snapshot import contract_facts
 
 
-def _seconds(value: Any) -> float | None:
-    return None if value is None else value.total_seconds()
+#: The contract facts a listing shows (the full set is ``contracts.snapshot.contract_facts``).
+SUMMARY_FIELDS = ("name", "version", "owner", "description", "entity_columns", "timestamp_column",
+                  "feature_ttl_seconds", "max_age_seconds", "compatibility")
 
 
 def summary(contract: Contract) -> dict[str, Any]:
-    return {
-        "name": contract.name,
-        "version": contract.version,
-        "owner": contract.owner,
-        "description": contract.description,
-        "entity_columns": list(contract.entity_columns),
-        "timestamp_column": contract.timestamp_column,
-        "feature_ttl_seconds": _seconds(contract.feature_ttl),
-        "max_age_seconds": _seconds(contract.max_age),
-        "compatibility": contract.compatibility,
-    }
+    facts = contract_facts(contract)
+    return {name: facts[name] for name in SUMMARY_FIELDS}
 
 
 def _check_entry(check: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ a ``RedisWriteError`` naming the node, never a hang.
 from __future__ import annotations
 
 import socket
-import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ import pyarrow as pa
 
 from services.materialize.resp import contiguous
 from services.online.cluster import ASKING, CLUSTER_SLOTS, ClusterRoutingError, Node, SlotMap, redirect_of
-from services.online.target import RedisReplyError, RedisTarget
+from services.online.target import RedisReplyError, RedisTarget, open_socket
 
 _BUFFER = 1 << 18
 
@@ -52,13 +51,9 @@ class Connection:
 
     def open(self) -> None:
         try:
-            sock = socket.create_connection(self.node, timeout=self.connect_timeout)
-        except OSError as exc:
-            raise RedisWriteError(f"cannot connect to Redis at {self.where}: {exc.strerror or exc}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.target.ssl:
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.node[0])
-        sock.settimeout(self.timeout)
+            sock = open_socket(self.node, self.target, self.connect_timeout, self.timeout)
+        except ConnectionError as exc:
+            raise RedisWriteError(str(exc)) from None
         self.sock = sock
         setup = self.target.setup()
         if setup:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import threading
 from typing import Any
 
@@ -20,7 +19,7 @@ import hiredis
 
 from services.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
 from services.online.plan import Lookup
-from services.online.target import RedisReplyError, RedisTarget
+from services.online.target import RedisReplyError, RedisTarget, open_socket
 
 _BUFFER = 1 << 16
 
@@ -41,14 +40,7 @@ class Connection:
 
     def open(self) -> None:
         host, port = self.node
-        try:
-            sock = socket.create_connection((host, port), timeout=self.connect_timeout)
-        except OSError as exc:
-            raise ConnectionError(f"cannot connect to Redis at {host}:{port}: {exc.strerror or exc}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.target.ssl:
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        sock.settimeout(self.timeout)
+        sock = open_socket(self.node, self.target, self.connect_timeout, self.timeout)
         self.sock, self.reader, self.pid = sock, hiredis.Reader(replyError=RedisReplyError), os.getpid()
         setup = self.target.setup()
         if setup:

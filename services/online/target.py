@@ -9,6 +9,8 @@ always talks to the Redis that Feast writes to.
 from __future__ import annotations
 
 import json
+import socket
+import ssl as ssl_lib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -73,6 +75,21 @@ class RedisTarget:
         if self.db and not self.cluster:
             commands.append(pack("SELECT", self.db))
         return commands
+
+
+def open_socket(node: tuple[str, int], target: RedisTarget, connect_timeout: float, timeout: float) -> socket.socket:
+    """A connected blocking socket to one node (TCP_NODELAY, TLS when the target asks for it);
+    a ConnectionError names the node when it cannot be reached."""
+    host, port = node
+    try:
+        sock = socket.create_connection((host, port), timeout=connect_timeout)
+    except OSError as exc:
+        raise ConnectionError(f"cannot connect to Redis at {host}:{port}: {exc.strerror or exc}") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if target.ssl:
+        sock = ssl_lib.create_default_context().wrap_socket(sock, server_hostname=host)
+    sock.settimeout(timeout)
+    return sock
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tests.typed_values import as_feast_types
+
 PROJECT = "matrepo"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 START, END = NOW - timedelta(days=3650 * 6), NOW + timedelta(seconds=1)
@@ -42,14 +44,7 @@ def typed_frame(offset: float = 0.0) -> pd.DataFrame:
             "seen": None if null else NOW - timedelta(days=400 * i, seconds=i, microseconds=500),
         })
         rows.append({**rows[-1], "ts": ts - timedelta(hours=5), "i64": -1, "name": "older"})
-    frame = pd.DataFrame(rows)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["i32"] = frame["i32"].astype("Int32")
-    frame["i64"] = frame["i64"].astype("Int64")
-    frame["f32"] = frame["f32"].astype("float32")
-    frame["flag"] = frame["flag"].astype("boolean")
-    frame["seen"] = pd.to_datetime(frame["seen"], utc=True)
-    return frame
+    return as_feast_types(pd.DataFrame(rows))
 
 
 def pairs_frame() -> pd.DataFrame:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tests.typed_values import as_feast_types
+
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 OLD = NOW - timedelta(days=3)  # older than the counters TTL (1 day)
 FRESH = NOW - timedelta(hours=1)
@@ -42,14 +44,7 @@ def typed_frame() -> pd.DataFrame:
             "seen": None if null else NOW - timedelta(days=i, seconds=i),
         })
     rows.append({**rows[0], "ts": FRESH - timedelta(hours=5), "i64": -1, "name": "older"})
-    frame = pd.DataFrame(rows)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["i32"] = frame["i32"].astype("Int32")
-    frame["i64"] = frame["i64"].astype("Int64")
-    frame["f32"] = frame["f32"].astype("float32")
-    frame["flag"] = frame["flag"].astype("boolean")
-    frame["seen"] = pd.to_datetime(frame["seen"], utc=True)
-    return frame
+    return as_feast_types(pd.DataFrame(rows))
 
 
 def counters_frame() -> pd.DataFrame:
