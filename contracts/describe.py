@@ -45,6 +45,8 @@ def expectation(name: str, stats: dict[str, Any] | None, description: str | None
         return "one row per key"
     if name in ("timezone_aware", "timestamp_format"):
         return "an ISO-8601 timestamp with a timezone (converted to UTC)"
+    if name == "whole_number":
+        return "whole numbers (an integer column; 5.5 is not cast to 5)"
     if name in ("column_in_schema", "column_in_dataframe"):
         return "exactly the contract's columns"
     if name.startswith(("coerce_dtype", "dtype")):

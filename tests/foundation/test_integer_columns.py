@@ -38,3 +38,9 @@ def test_text_numbers_are_judged_too():
     frame = pd.DataFrame({"seats": ["12", "12.25", "many", None]})
     (failure,) = fractional_failures(frame, ["seats"])
     assert failure.rows == [1]  # "many" is left to the contract's type check
+
+
+def test_the_report_says_what_was_expected():
+    from contracts.describe import expectation
+
+    assert "whole numbers" in expectation("whole_number", None)
