@@ -14,6 +14,7 @@ aggregations, offline writes or no entities) is handed to Feast's own local engi
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
@@ -120,7 +121,8 @@ class BulkRedisComputeEngine(ComputeEngine):
         check = validate.BatchCheck(contract, [k for k, _ in layout.join_keys], layout.timestamp_column)
         report = MaterializationReport(view.name, task.start_time, task.end_time,
                                        contract=getattr(contract, "name", None))
-        bar = task.tqdm_builder(None) if task.tqdm_builder else None  # total unknown: rows stream in
+        # A live bar only on a terminal (total unknown: rows stream in); logs get the summary line.
+        bar = task.tqdm_builder(None) if task.tqdm_builder and sys.stderr.isatty() else None
         wire = connect(RedisTarget.from_feast(store), self.config.connect_timeout, self.config.socket_timeout)
         writer = BulkWriter(wire, layout, getattr(store, "key_ttl_seconds", None),
                             check_stored=not getattr(store, "skip_dedup", False))
