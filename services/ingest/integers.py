@@ -41,8 +41,7 @@ def fractional_failures(frame: pd.DataFrame, columns: list[str]) -> list[CheckFa
             continue
         numbers = pd.to_numeric(series, errors="coerce").astype("float64")
         values = numbers.to_numpy()
-        mask = np.isfinite(values) & (values != np.floor(np.where(np.isfinite(values), values, 0)))
-        mask |= np.isinf(values)
+        mask = np.isinf(values) | (np.isfinite(values) & (values != np.floor(values)))
         if not mask.any():
             continue
         rows = [int(i) for i in series.index[mask]]

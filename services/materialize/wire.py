@@ -169,19 +169,11 @@ class Wire:
 
     def collect(self, sent: Sent) -> list[Any] | None:
         """Replies of ``sent`` (parsed: one per row; else None), raising on error replies."""
-        replies: list[Any] = [None] * len(sent.rows) if sent.parsed else []
-        for connection, positions in sent.groups:
-            count = len(positions) * sent.per_row
-            if sent.parsed:
-                for position, reply in zip(positions, connection.read_parsed(count)[::sent.per_row]):
-                    replies[position] = reply
-                    if isinstance(reply, RedisReplyError):
-                        raise RedisWriteError(f"Redis at {connection.where} answered: {reply}")
-            else:
-                errors = error_lines(connection.read_lines(count))
-                if errors:
-                    raise RedisWriteError(f"Redis at {connection.where} answered: {errors[0][1]} "
-                                          f"({len(errors)} error replies)")
+        replies: list[Any] = [None] * len(sent.rows)
+        failed = _read_replies(sent, replies)
+        if failed:
+            raise RedisWriteError(f"Redis at {self.connection.where} answered: {failed[0][1]} "
+                                  f"({len(failed)} rows failed)")
         return replies if sent.parsed else None
 
     def close(self) -> None:
@@ -242,17 +234,7 @@ class ClusterWire:
 
     def collect(self, sent: Sent) -> list[Any] | None:
         replies: list[Any] = [None] * len(sent.rows)
-        failed: list[tuple[int, str]] = []  # (row position, error)
-        for connection, positions in sent.groups:
-            count = len(positions) * sent.per_row
-            if sent.parsed:
-                for position, reply in zip(positions, connection.read_parsed(count)[::sent.per_row]):
-                    replies[position] = reply
-                    if isinstance(reply, RedisReplyError):
-                        failed.append((int(position), str(reply)))
-            else:
-                rows = {int(positions[i // sent.per_row]): msg for i, msg in error_lines(connection.read_lines(count))}
-                failed += sorted(rows.items())
+        failed = _read_replies(sent, replies)
         for attempt in range(self.MAX_REDIRECTS):
             if not failed:
                 return replies if sent.parsed else None
@@ -294,6 +276,24 @@ class ClusterWire:
         for connection in self._connections.values():
             connection.close()
         self._connections.clear()
+
+
+def _read_replies(sent: Sent, replies: list[Any]) -> list[tuple[int, str]]:
+    """Reads every reply of ``sent`` (parsed ones into ``replies`` by row position); returns
+    (row position, error) for each row that got an error reply. All replies are read, so the
+    connections stay in step even when some rows failed."""
+    failed: list[tuple[int, str]] = []
+    for connection, positions in sent.groups:
+        count = len(positions) * sent.per_row
+        if sent.parsed:
+            for position, reply in zip(positions, connection.read_parsed(count)[::sent.per_row]):
+                replies[position] = reply
+                if isinstance(reply, RedisReplyError):
+                    failed.append((int(position), str(reply)))
+        else:
+            rows = {int(positions[i // sent.per_row]): msg for i, msg in error_lines(connection.read_lines(count))}
+            failed += sorted(rows.items())
+    return failed
 
 
 def connect(target: RedisTarget, connect_timeout: float = 5.0, timeout: float = 30.0) -> Wire | ClusterWire:

@@ -39,6 +39,9 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+JSON_ADMIN = {"Content-Type": "application/json", **auth(ADMIN)}
+
+
 @dataclass
 class Repo:
     home: Path

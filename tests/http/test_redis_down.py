@@ -9,10 +9,9 @@ import time
 import pytest
 
 from services.redis_process import RedisProcess
-from tests.http.conftest import ADMIN, READER, auth, client_for, records, weather_rows
+from tests.http.conftest import JSON_ADMIN, READER, auth, client_for, records, weather_rows
 
 LOOKUP = {"features": ["weather_hourly:temp"], "entities": {"origin": ["EWR", "JFK"]}}
-JSON_ADMIN = {"Content-Type": "application/json", **auth(ADMIN)}
 
 
 @pytest.fixture()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.http.conftest import ADMIN, READER, auth, client_for, records, weather_rows
-
-JSON_ADMIN = {"Content-Type": "application/json", **auth(ADMIN)}
+from tests.http.conftest import JSON_ADMIN, READER, auth, client_for, records, weather_rows
 
 LOOKUP = {"features": ["weather_hourly:temp"], "entities": {"origin": ["EWR", "JFK", "LGA"]}}
 

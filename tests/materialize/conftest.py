@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import prometheus_client  # noqa: F401  (before Feast; see tests/online/conftest.py)
 import pytest
 
 from services.redis_process import RedisProcess

@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from feast import FeatureStore, FeatureView, Field, FileSource, RepoConfig
+from feast import FeatureStore, FeatureView, Field, FileSource
 from feast.types import Float64, Int64, String
 
 from tests.offline_store.reference import assert_same_values
-from tests.offline_store.world import OURS, driver, entity_frame, feature_frames
+from tests.offline_store.world import driver, entity_frame, feature_frames, local_store
 
 FIELDS = [Field(name="conv", dtype=Float64), Field(name="trips", dtype=Int64), Field(name="tier", dtype=String)]
 REFS = ["drivers_dir:conv", "drivers_dir:trips", "drivers_dir:tier"]
@@ -22,14 +22,7 @@ REFS = ["drivers_dir:conv", "drivers_dir:trips", "drivers_dir:tier"]
 def _store(tmp: Path, path: Path) -> FeatureStore:
     source = FileSource(name="dir_src", path=str(path), timestamp_field="event_ts", created_timestamp_column="created")
     view = FeatureView(name="drivers_dir", entities=[driver], ttl=timedelta(days=1), schema=FIELDS, source=source)
-    config = RepoConfig(
-        project="sources", provider="local", registry=str(tmp / "registry.db"),
-        online_store={"type": "sqlite", "path": str(tmp / "online.db")},
-        offline_store=OURS, entity_key_serialization_version=3, repo_path=str(tmp),
-    )
-    store = FeatureStore(config=config)
-    store.apply([driver, view])
-    return store
+    return local_store(tmp, "sources", [driver, view])
 
 
 def _expected(world, seed: int, entities: pd.DataFrame) -> pd.DataFrame:

@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
-from feast import FeatureStore, FeatureView, Field, FileSource, RepoConfig
+from feast import FeatureStore, FeatureView, Field, FileSource
 from feast.types import Float64
 
 from services.offline_store import ties
-from tests.offline_store.world import OURS, driver
+from tests.offline_store.world import driver, local_store
 
 T0 = pd.Timestamp("2024-05-01T00:00:00Z")
 
@@ -20,12 +20,7 @@ def _store(tmp: Path, folder: Path) -> FeatureStore:
     source = FileSource(name="tie_src", path=str(folder), timestamp_field="event_ts", created_timestamp_column="created")
     view = FeatureView(name="tie_view", entities=[driver], ttl=timedelta(days=1),
                        schema=[Field(name="conv", dtype=Float64)], source=source)
-    config = RepoConfig(project="ties", provider="local", registry=str(tmp / "registry.db"),
-                        online_store={"type": "sqlite", "path": str(tmp / "online.db")},
-                        offline_store=OURS, entity_key_serialization_version=3, repo_path=str(tmp))
-    store = FeatureStore(config=config)
-    store.apply([driver, view])
-    return store
+    return local_store(tmp, "ties", [driver, view])
 
 
 def _part(folder: Path, name: str, drivers: list[int], created: pd.Timestamp, conv: float) -> None:

@@ -9,12 +9,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from feast import FeatureStore, FeatureView, Field, FileSource, RepoConfig
+from feast import FeatureStore, FeatureView, Field, FileSource
 from feast.types import Float64
 
 from services.offline_store import AsofOfflineStore
 from services.offline_store.writes import ContractGovernedWriteError
-from tests.offline_store.world import OURS, T0, driver, entity_frame
+from tests.offline_store.world import T0, driver, entity_frame, local_store
 
 ROWS = pd.DataFrame({
     "driver_id": [1, 2], "event_ts": [T0, T0], "created": [T0, T0], "conv": [0.25, 0.75],
@@ -25,14 +25,7 @@ def _store(tmp: Path, path: Path, tags: dict | None = None) -> FeatureStore:
     source = FileSource(name="w_src", path=str(path), timestamp_field="event_ts", created_timestamp_column="created")
     view = FeatureView(name="pushed", entities=[driver], ttl=timedelta(days=1), source=source,
                        schema=[Field(name="conv", dtype=Float64)], tags=tags or {})
-    config = RepoConfig(
-        project="writes", provider="local", registry=str(tmp / "registry.db"),
-        online_store={"type": "sqlite", "path": str(tmp / "online.db")},
-        offline_store=OURS, entity_key_serialization_version=3, repo_path=str(tmp),
-    )
-    store = FeatureStore(config=config)
-    store.apply([driver, view])
-    return store
+    return local_store(tmp, "writes", [driver, view])
 
 
 def _conv_at(store: FeatureStore, when: pd.Timestamp) -> list:

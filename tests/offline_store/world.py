@@ -203,16 +203,24 @@ def _conv_boost(source_view: FeatureView):
     return conv_boost
 
 
-def open_store(directory: Path, offline: dict, tag: str, views: Views) -> FeatureStore:
+def local_store(directory: Path, project: str, objects: list, offline: dict = OURS, tag: str = "",
+                repo_path: Path | None = None) -> FeatureStore:
+    """A Feast store with ``objects`` applied: SQLite online, ``offline`` (ours by default) offline,
+    registry and online files in ``directory`` (suffixed by ``tag`` when several share it)."""
+    suffix = f"-{tag}" if tag else ""
     config = RepoConfig(
-        project="diff",
+        project=project,
         provider="local",
-        registry=str(directory / f"registry-{tag}.db"),
-        online_store={"type": "sqlite", "path": str(directory / f"online-{tag}.db")},
+        registry=str(directory / f"registry{suffix}.db"),
+        online_store={"type": "sqlite", "path": str(directory / f"online{suffix}.db")},
         offline_store=offline,
         entity_key_serialization_version=3,
-        repo_path=str(directory),
+        repo_path=str(repo_path or directory),
     )
     fs = FeatureStore(config=config)
-    fs.apply([driver, region, store, *views.views, *views.services])
+    fs.apply(objects)
     return fs
+
+
+def open_store(directory: Path, offline: dict, tag: str, views: Views) -> FeatureStore:
+    return local_store(directory, "diff", [driver, region, store, *views.views, *views.services], offline, tag)

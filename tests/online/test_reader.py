@@ -14,7 +14,7 @@ import pytest
 from services.online import EntityValueError, OnlineReader, UnknownFeatureError
 from services.online.target import RedisTarget
 from services.redis_process import RedisProcess
-from tests.online.conftest import assert_same_columns, entity_rows
+from tests.online.conftest import entity_rows
 
 ROW = [{"airport": "JFK", "counter_id": 1}]
 
