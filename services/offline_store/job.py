@@ -8,16 +8,20 @@ machinery. (Contract types are checked by the request, on the joined features, b
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from feast.errors import SavedDatasetLocationAlreadyExists
-from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+from feast.infra.offline_stores.file_source import FileSource, SavedDatasetFileStorage
 from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.saved_dataset import SavedDatasetStorage
+
+from services.offline_store import writes
 
 ReaderFactory = Callable[[int], pa.RecordBatchReader]
 
@@ -35,6 +39,7 @@ class AsofRetrievalJob(RetrievalJob):
         metadata: RetrievalMetadata | None = None,
         frame: Callable[[], pd.DataFrame] | None = None,
         reader: ReaderFactory | None = None,
+        repo_path: str | None = None,
     ) -> None:
         super().__init__()
         self._run = run
@@ -44,6 +49,7 @@ class AsofRetrievalJob(RetrievalJob):
         self._metadata = metadata
         self._frame = frame
         self._reader = reader
+        self._repo_path = repo_path
 
     @property
     def full_feature_names(self) -> bool:
@@ -87,11 +93,30 @@ class AsofRetrievalJob(RetrievalJob):
         allow_overwrite: bool = False,
         timeout: Optional[int] = None,
     ) -> None:
-        """Writes the result as one Parquet file at a SavedDatasetFileStorage's path."""
+        """Writes the result where a SavedDatasetFileStorage points, by Feast's file-store rules:
+        a path ending in ``.parquet`` is one file, any other a directory to write a Parquet
+        dataset into; a relative path is relative to the repo (``repo_path``), not the cwd.
+
+        Unlike Feast's file store, overwriting a directory replaces its files: adding a new part
+        beside the old ones would make the saved dataset read back the old rows as well.
+        """
         if not isinstance(storage, SavedDatasetFileStorage):
             raise TypeError(f"AsofOfflineStore persists to file storage only, got {type(storage).__name__}")
-        path = storage.file_options.uri
-        if os.path.exists(path) and not allow_overwrite:
-            raise SavedDatasetLocationAlreadyExists(location=path)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        pq.write_table(self.to_arrow(timeout=timeout), path)
+        options = storage.file_options
+        uri = FileSource.get_uri_for_file_path(repo_path=self._repo_path, uri=options.uri)
+        filesystem, path = FileSource.create_filesystem_and_path(uri, options.s3_endpoint_override)
+        if _exists(filesystem, path) and not allow_overwrite:
+            raise SavedDatasetLocationAlreadyExists(location=uri)
+        table = self.to_arrow(timeout=timeout)
+        if not path.endswith(".parquet"):
+            pq.write_to_dataset(table, root_path=path, filesystem=filesystem, existing_data_behavior="delete_matching")
+        elif filesystem is None:
+            writes.write_atomically(table, Path(path))
+        else:
+            pq.write_table(table, path, filesystem=filesystem)
+
+
+def _exists(filesystem: pafs.FileSystem | None, path: str) -> bool:
+    if filesystem is None:
+        return os.path.exists(path)
+    return filesystem.get_file_info(path).type != pafs.FileType.NotFound

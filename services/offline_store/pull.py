@@ -66,6 +66,6 @@ class PullRequest:
         return pa.RecordBatchReader.from_batches(source.schema, batches())
 
 
-def pull_job(request: PullRequest) -> AsofRetrievalJob:
-    return AsofRetrievalJob(request.run, request.query, reader=request.reader)
+def pull_job(request: PullRequest, repo_path: str | None = None) -> AsofRetrievalJob:
+    return AsofRetrievalJob(request.run, request.query, reader=request.reader, repo_path=repo_path)
 

@@ -239,6 +239,7 @@ def historical_job(
     full_feature_names: bool,
     start_date: datetime | None = None,
     window: tuple[datetime, datetime] | None = None,
+    repo_path: str | None = None,
 ) -> AsofRetrievalJob:
     """``window`` is Feast's (start, end) for a retrieval without entity frame; ``start_date``
     the caller's own start, which, when given, also bounds which entities appear."""
@@ -278,6 +279,7 @@ def historical_job(
         full_feature_names=full_feature_names,
         metadata=RetrievalMetadata(features=feature_refs, keys=keys, min_event_timestamp=low, max_event_timestamp=high),
         frame=request.run_frame,
+        repo_path=repo_path,
     )
 
 

@@ -86,7 +86,7 @@ class AsofOfflineStore(OfflineStore):
             window = compute_non_entity_date_range(feature_views, kwargs.get("start_date"), kwargs.get("end_date"))
         return historical_job(
             plans, _settings(config), feature_refs, entity_df, odfvs, full_feature_names,
-            start_date=kwargs.get("start_date"), window=window,
+            start_date=kwargs.get("start_date"), window=window, repo_path=_repo_path(config),
         )
 
     @staticmethod
@@ -110,7 +110,7 @@ class AsofOfflineStore(OfflineStore):
             start_ns=to_ns(start_date),
             end_ns=to_ns(end_date),
             latest=True,
-        ))
+        ), _repo_path(config))
 
     @staticmethod
     def pull_all_from_table_or_query(
@@ -133,7 +133,7 @@ class AsofOfflineStore(OfflineStore):
             start_ns=to_ns(start_date) if start_date else None,
             end_ns=to_ns(end_date) if end_date else None,
             latest=False,
-        ))
+        ), _repo_path(config))
 
     @staticmethod
     def offline_write_batch(

@@ -28,7 +28,7 @@ class ContractGovernedWriteError(PermissionError):
     """A direct write to a contract-governed source; those go through ingestion."""
 
 
-def _write_atomically(table: pa.Table, target: Path) -> Path:
+def write_atomically(table: pa.Table, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"  # hidden: never read
     try:
@@ -67,9 +67,9 @@ def offline_write_batch(
         existing = pq.read_table(path) if os.path.exists(path) else None
         if existing is not None:
             table = pa.concat_tables([existing, table.cast(existing.schema)])
-        _write_atomically(table, Path(path))
+        write_atomically(table, Path(path))
     else:
-        _write_atomically(table, Path(path) / f"part-{uuid.uuid4().hex}.parquet")
+        write_atomically(table, Path(path) / f"part-{uuid.uuid4().hex}.parquet")
     if progress:
         progress(written)
 
@@ -82,4 +82,4 @@ def write_logged_features(data: Union[pa.Table, Path], logging_config: LoggingCo
     if destination.partition_by:
         pq.write_to_dataset(table, destination.path, partition_cols=destination.partition_by)
     else:
-        _write_atomically(table, Path(destination.path) / f"{uuid.uuid4().hex}.parquet")
+        write_atomically(table, Path(destination.path) / f"{uuid.uuid4().hex}.parquet")
