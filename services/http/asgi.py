@@ -12,13 +12,13 @@ import time
 from typing import Any, Awaitable, Callable
 
 import orjson
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.errors import OnlineStoreUnavailable
 from services.http.auth import presented_key
 from services.http.errors import ApiError, error_bytes, internal_error_body
 from services.http.limits import read_body
 from services.online.plan import EntityValueError, UnknownFeatureError
+from services.online.target import CONNECTION_RETRY_AFTER, unavailable_retry_after
 from services.http.online_request import parse_online_request
 from services.http.state import ServiceState
 
@@ -32,15 +32,18 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def is_redis_down(exc: BaseException) -> bool:
-    """Errors that mean the online store cannot be reached (as opposed to a bad request)."""
-    return isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError))
+    """Errors that mean the online store cannot serve now (unreachable, hung, loading, read-only,
+    busy, cluster down ...), as opposed to a bad request or a bug."""
+    return isinstance(exc, OnlineStoreUnavailable) or unavailable_retry_after(exc) is not None
 
 
 def redis_down_error(exc: BaseException | None = None) -> ApiError:
+    """503 with Retry-After: nothing was acknowledged, the same request may succeed later."""
+    wait = (unavailable_retry_after(exc) if exc is not None else None) or CONNECTION_RETRY_AFTER
     cause = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
-    error = ApiError(503, "online_store_unavailable",
-                     f"the online store (Redis) is not reachable{cause}; retry shortly", None)
-    error.headers["Retry-After"] = "1"
+    error = ApiError(503, "online_store_unavailable", f"the online store (Redis) is unavailable{cause}; "
+                     f"retry in {wait} s", None, retry_after_seconds=wait)
+    error.headers["Retry-After"] = str(wait)
     return error
 
 

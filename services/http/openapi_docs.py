@@ -63,7 +63,8 @@ _DESCRIPTIONS = {
     413: "Body larger than the byte limit, or more rows/entities than allowed per request.",
     415: "Unsupported Content-Type.",
     422: "The request or the batch is malformed or rejected by its contract; nothing written.",
-    503: "The online store or registry is unreachable; nothing acknowledged.",
+    503: "The online store is unavailable (down, hung, loading, read-only, busy, cluster down) or the "
+         "registry is not loaded; nothing acknowledged. Retry-After gives the seconds to wait.",
 }
 
 
