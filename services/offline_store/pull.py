@@ -2,6 +2,8 @@
 
 Column types come back as stored (timestamps as UTC timestamps, not text), and rows can be
 streamed in Arrow batches so a materialization engine never needs the whole pull in memory.
+A view without join keys gets Feast's ``__dummy_id`` key column (value ``""``), as Feast's file
+store adds it: Feast's engines key an entity-less view's online row by it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL
 
 from services.offline_store import duck, sql
 from services.offline_store.job import AsofRetrievalJob
@@ -27,8 +30,15 @@ class PullRequest:
     start_ns: int | None
     end_ns: int | None
     latest: bool
+    dummy_key: bool = False  # a view without join keys: add Feast's ``__dummy_id`` column
 
     def _query(self, con) -> str:
+        query = self._rows_query(con)
+        if not self.dummy_key:
+            return query
+        return f"SELECT {sql.literal(DUMMY_ENTITY_VAL)} AS {sql.ident(DUMMY_ENTITY_ID)}, * FROM ({query})"
+
+    def _rows_query(self, con) -> str:
         empty = [(c, "TIMESTAMPTZ" if c in (self.timestamp, self.created) else "VARCHAR") for c in self.columns]
         scan = duck.scan_parquet(con, self.path, empty)
         scan.require(self.columns, f"source {self.path!r}")

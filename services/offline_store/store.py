@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 from feast.data_source import DataSource
 from feast.feature_logging import LoggingConfig, LoggingSource
-from feast.feature_view import FeatureView
+from feast.feature_view import DUMMY_ENTITY_ID, FeatureView
 from feast.infra.offline_stores.file_source import FileSource
 from feast.infra.offline_stores.offline_store import OfflineStore, RetrievalJob
 from feast.infra.registry.base_registry import BaseRegistry
@@ -100,16 +100,18 @@ class AsofOfflineStore(OfflineStore):
         start_date: datetime,
         end_date: datetime,
     ) -> RetrievalJob:
+        keys = _source_keys(join_key_columns)
         return pull_job(PullRequest(
             settings=_settings(config),
             path=_source_path(config, data_source),
-            keys=list(join_key_columns),
-            columns=_pull_columns(join_key_columns, feature_name_columns, timestamp_field, created_timestamp_column),
+            keys=keys,
+            columns=_pull_columns(keys, feature_name_columns, timestamp_field, created_timestamp_column),
             timestamp=timestamp_field,
             created=created_timestamp_column or None,
             start_ns=to_ns(start_date),
             end_ns=to_ns(end_date),
             latest=True,
+            dummy_key=not keys,
         ), _repo_path(config))
 
     @staticmethod
@@ -123,16 +125,18 @@ class AsofOfflineStore(OfflineStore):
         start_date: Optional[datetime] = None,
         end_date: Optional[datetime] = None,
     ) -> RetrievalJob:
+        keys = _source_keys(join_key_columns)
         return pull_job(PullRequest(
             settings=_settings(config),
             path=_source_path(config, data_source),
-            keys=list(join_key_columns),
-            columns=_pull_columns(join_key_columns, feature_name_columns, timestamp_field, created_timestamp_column),
+            keys=keys,
+            columns=_pull_columns(keys, feature_name_columns, timestamp_field, created_timestamp_column),
             timestamp=timestamp_field,
             created=created_timestamp_column or None,
             start_ns=to_ns(start_date) if start_date else None,
             end_ns=to_ns(end_date) if end_date else None,
             latest=False,
+            dummy_key=not keys,
         ), _repo_path(config))
 
     @staticmethod
@@ -153,6 +157,12 @@ class AsofOfflineStore(OfflineStore):
         registry: BaseRegistry,
     ) -> None:
         writes.write_logged_features(data, logging_config)
+
+
+def _source_keys(join_key_columns: List[str]) -> List[str]:
+    """The join keys a source holds: Feast's ``__dummy_id`` (in a view's entity columns after
+    ``apply``) is no source column; a pull without real keys adds it instead."""
+    return [k for k in join_key_columns if k != DUMMY_ENTITY_ID]
 
 
 def _pull_columns(keys: List[str], features: List[str], timestamp: str, created: Optional[str]) -> List[str]:
