@@ -2,6 +2,10 @@
 
 Values are read as they are sent; typing them is the contract gate's job, so CSV and JSON are
 read without type inference on timestamps, and nothing is silently dropped.
+
+Every reader is held to a decoded-bytes limit checked before the big allocation (see
+``services.ingest.decoded``): past it, ``BatchTooLargeError`` (an operational error: CLI exit 4,
+HTTP 413), never an out-of-memory worker.
 """
 
 from __future__ import annotations
@@ -10,6 +14,16 @@ import io
 from pathlib import Path
 
 import pandas as pd
+
+from services.ingest.decoded import (
+    BatchTooLargeError,
+    Budget,
+    configured_limit,
+    read_arrow_bounded,
+    read_parquet_bounded,
+)
+
+__all__ = ["BatchTooLargeError", "UnreadableBatchError", "read_bytes", "read_file"]
 
 FORMATS = ("parquet", "csv", "json", "arrow")
 
@@ -51,13 +65,18 @@ def format_for_content_type(content_type: str) -> str:
         ) from None
 
 
-def read_bytes(data: bytes, fmt: str, name: str = "batch") -> pd.DataFrame:
-    """Parses one batch; every failure becomes an UnreadableBatchError naming the batch."""
+def read_bytes(data: bytes, fmt: str, name: str = "batch", max_decoded_bytes: int | None = None) -> pd.DataFrame:
+    """Parses one batch; every failure becomes an UnreadableBatchError naming the batch.
+
+    ``max_decoded_bytes`` defaults to :func:`services.ingest.decoded.configured_limit`; past it,
+    BatchTooLargeError (not an UnreadableBatchError: the bytes may be fine, the limit is ours).
+    """
     if not data:
         raise UnreadableBatchError(f"{name}: empty file")
+    budget = Budget(name, max_decoded_bytes if max_decoded_bytes is not None else configured_limit())
     try:
-        frame = _READERS[fmt](data)
-    except UnreadableBatchError:
+        frame = _READERS[fmt](data, budget)
+    except (UnreadableBatchError, BatchTooLargeError):
         raise
     except Exception as exc:  # parsers raise many types; the caller needs one
         raise UnreadableBatchError(f"{name}: not valid {fmt}: {type(exc).__name__}: {exc}") from exc
@@ -66,38 +85,32 @@ def read_bytes(data: bytes, fmt: str, name: str = "batch") -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def read_file(path: Path) -> tuple[pd.DataFrame, bytes]:
+def read_file(path: Path, max_decoded_bytes: int | None = None) -> tuple[pd.DataFrame, bytes]:
     """Returns the frame and the raw bytes (their hash identifies the batch)."""
     fmt = format_for_path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableBatchError(f"{path}: {exc.strerror or exc}") from exc
-    return read_bytes(data, fmt, path.name), data
+    return read_bytes(data, fmt, path.name, max_decoded_bytes), data
 
 
-def _read_parquet(data: bytes) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(io.BytesIO(data)).to_pandas()
+def _read_parquet(data: bytes, budget: Budget) -> pd.DataFrame:
+    return read_parquet_bounded(data, budget).to_pandas()
 
 
-def _read_arrow(data: bytes) -> pd.DataFrame:
-    import pyarrow as pa
-
-    try:
-        table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
-    except pa.ArrowInvalid:
-        table = pa.ipc.open_stream(pa.BufferReader(data)).read_all()
-    return table.to_pandas()
+def _read_arrow(data: bytes, budget: Budget) -> pd.DataFrame:
+    return read_arrow_bounded(data, budget).to_pandas()
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+def _read_csv(data: bytes, budget: Budget) -> pd.DataFrame:
+    budget.charge(len(data), "CSV text")  # text is not compressed: the body bounds what it decodes to
     # keep_default_na: the usual blanks/NA mean null; dates stay text until the gate parses them.
     return pd.read_csv(io.BytesIO(data), keep_default_na=True)
 
 
-def _read_json(data: bytes) -> pd.DataFrame:
+def _read_json(data: bytes, budget: Budget) -> pd.DataFrame:
+    budget.charge(len(data), "JSON text")
     text = data.lstrip()
     lines = not text.startswith(b"[")
     frame = pd.read_json(io.BytesIO(data), lines=lines, orient="records", dtype=False, convert_dates=False)
