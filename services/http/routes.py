@@ -23,6 +23,9 @@ from services.http.state import ServiceState
 from services.settings import registry_path
 
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+#: a batch name ends up in receipts and file names: the quarantined original keeps its suffix, and its
+#: staged file adds ~80 bytes around it; a file name holds 255 bytes
+MAX_NAME_BYTES = 128
 YAML = "application/yaml"
 
 #: documented as the registered sources; any other name is answered 404 unknown_source
@@ -40,6 +43,29 @@ def _idempotency_key(value: str | None) -> str | None:
         raise ApiError(422, "invalid_idempotency_key",
                        "Idempotency-Key must be 1-200 printable ASCII characters without spaces", "Idempotency-Key")
     return value
+
+
+def batch_name(value: str) -> str:
+    """``?name=`` as given (surrounding spaces dropped), or 422 when it cannot name a file: empty,
+    a control or other non-printable character, a path separator, ``.``/``..``, or more than
+    MAX_NAME_BYTES bytes of UTF-8 (a file name holds 255 bytes, not 255 characters)."""
+    name = value.strip()
+    bad = next((c for c in name if not c.isprintable()), None)
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if not name:
+        problem = "is empty"
+    elif bad is not None:
+        problem = f"contains the non-printable character U+{ord(bad):04X} at position {name.index(bad)}"
+    elif "/" in name or "\\" in name:
+        problem = "contains a path separator ('/' or '\\')"
+    elif name in (".", ".."):
+        problem = f"is {name!r}"
+    elif size > MAX_NAME_BYTES:
+        problem = f"is {size} bytes in UTF-8; the limit is {MAX_NAME_BYTES}"
+    else:
+        return name
+    raise ApiError(422, "invalid_name", f"name {problem}; give a printable file name without path, "
+                   f"at most {MAX_NAME_BYTES} bytes (e.g. weather-2013-01-01.csv)", "name")
 
 
 async def _body(request: Request, state: ServiceState) -> bytes:
@@ -73,6 +99,7 @@ def build_router(state: ServiceState) -> APIRouter:
                     max_rows: int, online: bool) -> Response:
         state.keys.check(_key(request), f"write:{source}")
         contract_or_404(source)
+        name = batch_name(name)
         key = _idempotency_key(key)
         fmt = batch_format(request.headers.get("content-type"))
         body = await _body(request, state)
@@ -99,7 +126,8 @@ def build_router(state: ServiceState) -> APIRouter:
                  responses=docs.responses(200, 201, 401, 403, 404, 413, 415, 422, 503))
     async def ingest(source: Source, request: Request,
                      policy: Literal["quarantine", "strict"] = Query("quarantine"),
-                     name: str = Query("batch", max_length=200),
+                     name: str = Query("batch", description="The batch's file name, kept in its receipt: "
+                                       f"printable, no path, at most {MAX_NAME_BYTES} bytes of UTF-8."),
                      online: bool = Query(False, description="Also write accepted rows to the online store."),
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
         return await store(source, request, "ingest", name, policy, idempotency_key, settings.max_rows, online)
