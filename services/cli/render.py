@@ -1,15 +1,53 @@
-"""Human-readable output of reports and receipts (the --json flag prints the raw objects)."""
+"""Human-readable output of reports and receipts (the --json flag prints the raw objects).
+
+On a terminal, rich lays output out to the window as usual. Anywhere else (a pipe, a file, a CI
+log) a line of output is a line of the message: nothing is wrapped, folded or cropped to a width,
+whatever COLUMNS says, so scripts and logs see each message whole however long its paths are.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+#: The layout width off a terminal: tables take their natural width, text is never wrapped.
+UNBOUNDED = 1_000_000
+#: Decoration that fills the width (``rule``) gets a nominal width off a terminal.
+NOMINAL = 80
+
+
+class OutputConsole(Console):
+    """A rich Console that never wraps, folds or crops when it does not write to a terminal.
+
+    Decided per call, not at construction, because the stream may be swapped (tests, redirection)."""
+
+    @property  # type: ignore[override]
+    def size(self) -> ConsoleDimensions:
+        dims = Console.size.fget(self)  # type: ignore[attr-defined]
+        return dims if self.is_terminal else ConsoleDimensions(UNBOUNDED, dims.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if not self.is_terminal and kwargs.get("soft_wrap") is None:
+            kwargs["soft_wrap"] = True
+        super().print(*objects, **kwargs)
+
+    def rule(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if self.is_terminal:
+            return super().rule(*args, **kwargs)
+        from rich.rule import Rule
+
+        self.print(Rule(*args, **kwargs), width=NOMINAL)
+
+
+console = OutputConsole()
+err_console = OutputConsole(stderr=True)
 
 
 def print_json(obj: Any) -> None:

@@ -103,8 +103,10 @@ def test_a_breaking_change_fails_contracts_check(fg_home, tmp_path):
     lock["sources"]["weather"]["1.0.0"] = snapshot(wide)
     path = write_lock(lock, tmp_path / "lock.json")
     out = cli("contracts", "check", "--no-feast", "--lock", str(path), home=fg_home)
-    assert out.returncode == 1
-    assert "weather" in out.stdout and "changed since it was recorded" in out.stdout and "range_narrowed" not in out.stderr
+    assert out.returncode == 1 and out.stderr == ""
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("FAIL")]
+    assert line.split()[:3] == ["FAIL", "weather", "lock"] and "1.0.0 changed since it was recorded" in line
+    assert "temp: value range narrowed" in line and "'[-60.0, 140.0]' -> '[-40.0, 130.0]'" in line
 
 
 def test_contracts_diff_files_versions_and_git_revisions(fg_home, tmp_path):

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from html.parser import HTMLParser
 
 import numpy as np
@@ -105,9 +106,12 @@ def chromium() -> str:
 
 
 def headless(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           "--no-first-run", "--disable-dev-shm-usage", *args],
-                          capture_output=True, text=True, timeout=120)
+    # Chromium puts a Unix socket (path limit 108 bytes) in its temp dir: give it a short one of its
+    # own, so the test does not depend on how deep TMPDIR is.
+    with tempfile.TemporaryDirectory(dir="/tmp" if os.path.isdir("/tmp") else None, prefix="fg-chr-") as short:
+        return subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                               "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={short}/profile",
+                               *args], capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": short})
 
 
 class _Dom(HTMLParser):

@@ -80,3 +80,26 @@ def test_producer_commands_never_import_feast(files, fg_home):
                          env={**os.environ, "FEATUREGUARD_HOME": str(fg_home)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_output_to_a_pipe_is_never_wrapped(tmp_path, fg_home):
+    """A narrow COLUMNS and a long path: each message stays on one line (plain text and table cells)."""
+    deep = tmp_path / ("d" * 90) / ("e" * 90)
+    deep.mkdir(parents=True)
+    lock = deep / "narrow.lock.json"
+    narrow = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "COLUMNS": "40"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+                              env=narrow, timeout=120)
+
+    assert cli("contracts", "lock", "--lock", str(lock)).returncode == 0
+    again = cli("contracts", "lock", "--lock", str(lock))
+    assert again.returncode == 0 and again.stdout == f"{lock} already up to date\n"
+
+    missing = deep / "missing.parquet"
+    out = cli("validate", "weather", str(missing))
+    assert out.returncode == 2
+    assert any(str(missing) in line and "readable" in line for line in out.stdout.splitlines()), out.stdout
+    shown = cli("contracts", "show", "weather")
+    assert any("temp" in line and "between -40.0 and 130.0 (inclusive)" in line for line in shown.stdout.splitlines())
