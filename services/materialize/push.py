@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from services.materialize.config import writes_redis
 from services.materialize.layout import ViewLayout
-from services.materialize.source import latest_per_key
+from services.materialize.source import latest_per_key, prepare_rows
 from services.materialize.wire import connect
 from services.materialize.writer import BulkWriter, WriteStats
 from services.online.target import RedisTarget
@@ -32,9 +32,7 @@ def write_latest(store: Any, feature_view: Any, rows: pd.DataFrame | pa.Table, c
     versioning = bool(getattr(config.registry, "enable_online_feature_view_versioning", False))
     layout = ViewLayout.from_feature_view(feature_view, config.project, versioning)
     table = rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
-    mapping = feature_view.batch_source.field_mapping or {}
-    if mapping:
-        table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
+    table = prepare_rows(table, feature_view, f"the rows pushed to {feature_view.name!r}")
     columns = layout.columns + ([layout.created_column] if layout.created_column in table.column_names else [])
     table = table.select(list(dict.fromkeys(columns)))
     latest = latest_per_key(table, [k for k, _ in layout.join_keys], layout.timestamp_column,

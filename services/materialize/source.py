@@ -6,15 +6,21 @@ own engine makes, so every offline store works. Our DuckDB store answers with a 
 writer consumes them, so the whole pull is never held in Python. Other stores' results are
 materialised once, reduced to one row per key (as Feast's engine re-deduplicates them) and cut
 into batches.
+Time columns come in whatever form the store returns them (text from Feast's duckdb store) and
+leave as UTC timestamps (``times``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from services.materialize.times import with_utc_timestamps
+
+Data = TypeVar("Data", pa.Table, pa.RecordBatch)
 
 
 def _column_names(feature_view: Any, registry: Any, project: str) -> tuple[list[str], list[str], str, str | None]:
@@ -24,30 +30,40 @@ def _column_names(feature_view: Any, registry: Any, project: str) -> tuple[list[
     return _get_column_names(feature_view, entities)
 
 
+def prepare_rows(data: Data, feature_view: Any, what: str) -> Data:
+    """Rows as the engine writes them: columns renamed by the source's field mapping (as Feast's
+    source-read node does) and the event, created and timestamp-feature columns in UTC (``times``)."""
+    from feast.value_type import ValueType
+
+    source = feature_view.batch_source
+    mapping = source.field_mapping or {}
+    if mapping:
+        data = data.rename_columns([mapping.get(c, c) for c in data.schema.names])
+    stamps = [source.timestamp_field, source.created_timestamp_column or "",
+              *(f.name for f in feature_view.features if f.dtype.to_value_type() == ValueType.UNIX_TIMESTAMP)]
+    return with_utc_timestamps(data, [c for c in stamps if c], what)
+
+
 def latest_rows(offline_store: Any, config: Any, registry: Any, feature_view: Any, project: str,
                 start: datetime, end: datetime, chunk_rows: int) -> Iterator[pa.RecordBatch]:
-    """Record batches of at most ``chunk_rows`` rows, columns renamed by the source's field
-    mapping (as Feast's source-read node does), one row per entity."""
+    """Record batches of at most ``chunk_rows`` rows (``prepare_rows``), one row per entity."""
     keys, features, timestamp, created = _column_names(feature_view, registry, project)
     job = offline_store.pull_latest_from_table_or_query(
         config=config, data_source=feature_view.batch_source, join_key_columns=keys,
         feature_name_columns=features, timestamp_field=timestamp, created_timestamp_column=created,
         start_date=start, end_date=end,
     )
-    mapping = feature_view.batch_source.field_mapping or {}
+    what = f"the offline store's rows of source {feature_view.batch_source.name!r}"
     reader = getattr(job, "to_arrow_reader", None)
     if reader is not None:  # ours: DuckDB already kept one row per key
-        batches = reader(chunk_rows)
+        batches: Iterator[pa.RecordBatch] = (prepare_rows(b, feature_view, what) for b in reader(chunk_rows))
     else:  # another store: dedup defensively, as Feast's engine does, before writing
-        table = job.to_arrow()
-        if mapping:
-            table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
-        named = [mapping.get(c, c) for c in (*keys, timestamp, *([created] if created else []))]
-        table = latest_per_key(table, named[:len(keys)], named[len(keys)], named[len(keys) + 1] if created else None)
-        batches, mapping = table.to_batches(max_chunksize=chunk_rows), {}
+        table = prepare_rows(job.to_arrow(), feature_view, what)
+        source = feature_view.batch_source
+        table = latest_per_key(table, [f.name for f in feature_view.entity_columns], source.timestamp_field,
+                               source.created_timestamp_column or None)
+        batches = iter(table.to_batches(max_chunksize=chunk_rows))
     for batch in batches:
-        if mapping:
-            batch = batch.rename_columns([mapping.get(c, c) for c in batch.schema.names])
         yield from _split(batch, chunk_rows)
 
 

@@ -24,6 +24,9 @@ NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 START, END = NOW - timedelta(days=3650 * 6), NOW + timedelta(seconds=1)
 AIRPORTS = ["JFK", "LGA", "EWR", "ÆØÅ-ü", "", "a{b}c", "ORD", "SFO", "x" * 300]
 BULK = "services.materialize.BulkRedisComputeEngine"
+#: offline stores the engine is checked on: ours, and Feast's own duckdb and file (dask) stores
+OURS = "services.offline_store.AsofOfflineStore"
+OFFLINE_STORES = {"ours": OURS, "duckdb": "duckdb", "file": "file"}
 
 
 def typed_frame(offset: float = 0.0) -> pd.DataFrame:
@@ -76,6 +79,7 @@ def write_data(data: Path, frames: dict[str, pd.DataFrame] | None = None, part: 
 
 def objects(data: Path, tags: dict[str, dict[str, str]] | None = None) -> list:
     from feast import Entity, FeatureView, Field, FileSource
+    from feast.data_format import ParquetFormat
     from feast.types import Bool, Bytes, Float32, Float64, Int32, Int64, String, UnixTimestamp
     from feast.value_type import ValueType
 
@@ -85,8 +89,9 @@ def objects(data: Path, tags: dict[str, dict[str, str]] | None = None) -> list:
     counter = Entity(name="counter", join_keys=["counter_id"], value_type=ValueType.INT64)
     gate = Entity(name="gate", join_keys=["gate"], value_type=ValueType.INT32)
 
-    def source(name: str) -> FileSource:
-        return FileSource(name=f"{name}_source", path=str(data / name), timestamp_field="ts")
+    def source(name: str) -> FileSource:  # a directory of parts; stock duckdb needs the format named
+        return FileSource(name=f"{name}_source", path=str(data / name), timestamp_field="ts",
+                          file_format=ParquetFormat())
 
     def view(name: str, entities: list, fields: list) -> FeatureView:
         return FeatureView(name=name, entities=entities, ttl=timedelta(0), source=source(name), schema=fields,
@@ -118,7 +123,7 @@ class Repo:
 
 
 def open_repo(path: Path, data: Path, online_store: dict[str, Any], engine: str | dict[str, Any],
-              tags: dict[str, dict[str, str]] | None = None, offline: str = "services.offline_store.AsofOfflineStore") -> Repo:
+              tags: dict[str, dict[str, str]] | None = None, offline: str = OURS) -> Repo:
     """A FeatureStore with its own registry over ``data``; objects applied."""
     from feast import FeatureStore, RepoConfig
 

@@ -99,20 +99,3 @@ def test_int64_stays_exact_where_stock_rounds(tmp_path, redis_server):
     stock_dump, ours_dump = made.dumps()
     assert sum(a != ours_dump[k] for k, a in stock_dump.items()) == 1
 
-
-def test_feasts_file_offline_store_works_too(tmp_path, redis_server):
-    """With Feast's own file (dask) offline store, whose pulls are not streamed: same bytes."""
-    import redis
-
-    repo.write_data(tmp_path / "data")
-    conn = redis_server.feast_connection_string
-    stock = repo.open_repo(tmp_path / "stock", tmp_path / "data", repo.redis_store(f"{conn},db=0"), "local",
-                           offline="file")
-    ours = repo.open_repo(tmp_path / "ours", tmp_path / "data", repo.redis_store(f"{conn},db=1"),
-                          repo.bulk(chunk_rows=2), offline="file")
-    clients = [redis.Redis(port=redis_server.port, db=db) for db in (0, 1)]
-    for client in clients:
-        client.flushdb()
-    stock.materialize()
-    ours.materialize()
-    assert repo.dump(clients[1]) == repo.dump(clients[0]) and clients[1].dbsize() == 18
