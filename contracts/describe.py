@@ -43,7 +43,7 @@ def expectation(name: str, stats: dict[str, Any] | None, description: str | None
         return "a value in every row (no nulls)"
     if name == "multiple_fields_uniqueness":
         return "one row per key"
-    if name in ("timezone_aware", "timestamp_format"):
+    if name in ("timezone_aware", "timestamp_format", "timestamp_range"):
         return "an ISO-8601 timestamp with a timezone (converted to UTC)"
     if name == "whole_number":
         return "whole numbers (an integer column; 5.5 is not cast to 5)"

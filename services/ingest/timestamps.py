@@ -1,19 +1,42 @@
 """Making contract timestamp columns timezone-aware UTC, or saying exactly which values cannot be.
 
 Training and serving must agree on time, so a naive timestamp is never guessed to be UTC: text
-values need an explicit offset (``Z`` or ``+hh:mm``), and a typed column without a timezone is a
-schema error. Values in other timezones are converted.
+values need a calendar date, a time and an explicit zone, and a typed column without a timezone
+is a schema error. Values in other timezones are converted.
+
+Accepted text (``T``, ``t`` or a space between date and time; ``Z`` or ``z``)::
+
+    2013-01-01T05:00Z   2013-01-01 05:00:00+05:00   2013-01-01T05:00:00.123456789+0500
+    2013-01-01T05:00:00-05   20130101T050000Z
+
+A date alone, or a date and time without a zone, is ``timezone_aware`` failure. Week dates
+(``2013-W01-2``), ordinal dates (``2013-001``), a decimal comma and more than nine fractional
+digits (finer than the nanoseconds stored) are ``timestamp_format`` failures. A valid timestamp
+outside what a nanosecond timestamp holds is a ``timestamp_range`` failure naming the range.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 
 from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
 
-_OFFSET_SUFFIX = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_TIME = r"\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_BASIC_TIME = r"\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,9})?)?)?"
+_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+_BASIC_ZONE = r"(?:Z|[+-]\d{2}(?:\d{2})?)"
+#: matched against the stripped, upper-cased value
+ZONED = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}[T ]{_TIME}{_ZONE}|\d{{8}}T{_BASIC_TIME}{_BASIC_ZONE}")
+NAIVE = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME})?|\d{{8}}(?:T{_BASIC_TIME})?")
+
+EARLIEST, LATEST = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+SUPPORTED_RANGE = (f"{EARLIEST.isoformat().replace('+00:00', 'Z')} to "
+                   f"{LATEST.isoformat().replace('+00:00', 'Z')}")
+EXAMPLE = "2013-01-01T05:00:00Z"
 
 
 @dataclass
@@ -63,14 +86,38 @@ def normalize_timestamps(frame: pd.DataFrame, columns: list[str]) -> TimestampRe
 
 def _parse_text(column: str, series: pd.Series, result: TimestampResult) -> pd.Series:
     present = series.notna()
-    text = series.where(present, None).astype("string")
-    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    unparseable = present & parsed.isna()
-    naive = present & ~unparseable & ~text.str.strip().str.contains(_OFFSET_SUFFIX, regex=True).fillna(False)
-    if unparseable.any():
+    text = series.where(present, None).astype("string").str.strip().str.upper()
+    zoned = present & text.str.fullmatch(ZONED).fillna(False).astype(bool)
+    naive = present & ~zoned & text.str.fullmatch(NAIVE).fillna(False).astype(bool)
+    parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        parsed[zoned] = pd.to_datetime(text[zoned], format="ISO8601", utc=True, errors="coerce")
+    unparsed = zoned & parsed.isna()
+    out_of_range = pd.Series(False, index=series.index)
+    if unparsed.any():
+        out_of_range[unparsed] = [_is_real_time(v) for v in text[unparsed]]
+    malformed = (present & ~zoned & ~naive) | (unparsed & ~out_of_range)
+    if malformed.any():
         result.row_failures.append(_row_failure(
-            column, "timestamp_format", series, unparseable, "not an ISO-8601 timestamp"))
+            column, "timestamp_format", series, malformed,
+            f"column {column!r}: not an ISO-8601 timestamp with calendar date, time and zone "
+            f"(YYYY-MM-DD[T ]hh:mm[:ss[.fffffffff]] then Z or ±hh[:mm], e.g. {EXAMPLE})"))
     if naive.any():
         result.row_failures.append(_row_failure(
-            column, "timezone_aware", series, naive, "timestamp without timezone offset"))
-    return parsed.where(~naive).astype("datetime64[ns, UTC]")
+            column, "timezone_aware", series, naive,
+            f"column {column!r}: timestamp without timezone offset (Z or ±hh:mm); "
+            f"a zone is never guessed, send e.g. {EXAMPLE}"))
+    if out_of_range.any():
+        result.row_failures.append(_row_failure(
+            column, "timestamp_range", series, out_of_range,
+            f"column {column!r}: outside the supported range {SUPPORTED_RANGE}"))
+    return parsed
+
+
+def _is_real_time(value: str) -> bool:
+    """A well-formed timestamp pandas could not hold is out of range; else it is no real time (02-30)."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
