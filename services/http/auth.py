@@ -7,11 +7,13 @@ Keys come from a YAML/JSON file (``FEATUREGUARD_API_KEYS_FILE``) or the same doc
       - name: weather-producer
         sha256: 9f86d08...        # hex digest of the key; `featureguard api-key` prints one
         scopes: ["write:weather"]
+        disabled: false          # optional; true refuses the key (401) without deleting its entry
 
 Scopes: ``read:online`` (online features), ``read:contracts`` (contracts and validation),
 ``read:metrics``, ``write:<source>`` or ``write:*`` (ingest and push), ``admin`` (all).
 Keys are random 256-bit tokens, so a plain SHA-256 is as strong as a slow hash here and costs
-a microsecond per request.
+a microsecond per request. A document the service cannot read exactly (unknown fields, a digest
+listed twice, bytes that are not UTF-8) is refused at start rather than guessed at.
 """
 
 from __future__ import annotations
@@ -50,11 +52,17 @@ def new_key() -> tuple[str, str]:
     return raw, hash_key(raw)
 
 
+#: fields of a key entry; free-text ones are kept for people and ignored by the service
+_FIELDS = frozenset(("name", "sha256", "scopes", "disabled"))
+_NOTES = frozenset(("description", "owner", "comment"))
+
+
 @dataclass(frozen=True)
 class ApiKey:
     name: str
     digest: str
     scopes: frozenset[str]
+    disabled: bool = False
 
     def allows(self, scope: str) -> bool:
         if ADMIN in self.scopes or scope in self.scopes:
@@ -65,6 +73,13 @@ class ApiKey:
 def _parse_entry(entry: Any, position: int) -> ApiKey:
     if not isinstance(entry, dict):
         raise KeyConfigError(f"keys[{position}] must be a mapping with name, sha256 and scopes")
+    unknown = sorted(str(k) for k in entry if k not in _FIELDS | _NOTES)
+    if unknown:  # a misspelt ``disabled`` must not leave a key working
+        raise KeyConfigError(f"keys[{position}]: unknown field(s) {unknown}; "
+                             f"allowed: {sorted(_FIELDS)} and notes {sorted(_NOTES)}")
+    disabled = entry.get("disabled", False)
+    if not isinstance(disabled, bool):
+        raise KeyConfigError(f"keys[{position}].disabled must be true or false, got {disabled!r}")
     digest = str(entry.get("sha256", "")).lower().removeprefix("sha256:")
     if not _HEX64.match(digest):
         raise KeyConfigError(f"keys[{position}].sha256 must be a 64-character hex SHA-256 digest")
@@ -74,7 +89,7 @@ def _parse_entry(entry: Any, position: int) -> ApiKey:
     bad = [s for s in scopes if not isinstance(s, str) or not _SCOPE.match(s)]
     if bad:
         raise KeyConfigError(f"keys[{position}].scopes: unknown scope(s) {bad}")
-    return ApiKey(str(entry.get("name") or f"key-{position}"), digest, frozenset(scopes))
+    return ApiKey(str(entry.get("name") or f"key-{position}"), digest, frozenset(scopes), disabled)
 
 
 def parse_keys(document: Any) -> list[ApiKey]:
@@ -90,7 +105,12 @@ class KeyRing:
     """Decides 401/403 for a presented key and a required scope."""
 
     def __init__(self, keys: list[ApiKey], open_reads: bool = False) -> None:
-        self._by_digest = {k.digest: k for k in keys}
+        self._by_digest: dict[str, ApiKey] = {}
+        for key in keys:
+            seen = self._by_digest.setdefault(key.digest, key)
+            if seen is not key:  # which one's scopes would apply is a guess: refuse both
+                raise KeyConfigError(f"keys {seen.name!r} and {key.name!r} have the same sha256 digest "
+                                     f"{key.digest[:12]}...; each key needs its own (remove one entry)")
         self.open_reads = open_reads
 
     def __len__(self) -> int:
@@ -116,6 +136,8 @@ class KeyRing:
         key = self.lookup(raw)
         if key is None:
             raise _auth_error(401, "invalid_api_key", "the API key is not recognised")
+        if key.disabled:
+            raise _auth_error(401, "disabled_api_key", f"key {key.name!r} is disabled in the key file")
         if not key.allows(scope):
             raise ApiError(403, "forbidden", f"key {key.name!r} lacks scope {scope!r}", "Authorization")
         return key
@@ -143,16 +165,29 @@ def load_keyring(keys_file: Path | None, keys_json: str | None, open_reads: bool
     keys: list[ApiKey] = []
     if keys_file is not None:
         try:
-            text = keys_file.read_text()
+            data = keys_file.read_bytes()
         except OSError as exc:
             raise KeyConfigError(f"cannot read API key file {keys_file}: {exc.strerror or exc}") from exc
         try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KeyConfigError(f"API key file {keys_file} is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                                 f"at offset {exc.start}") from None
+        try:
             keys.extend(parse_keys(yaml.safe_load(text)))
         except yaml.YAMLError as exc:
-            raise KeyConfigError(f"API key file {keys_file} is not valid YAML/JSON: {exc}") from exc
+            raise KeyConfigError(f"API key file {keys_file} is not valid YAML/JSON: {_one_line(exc)}") from None
+        except KeyConfigError as exc:
+            raise KeyConfigError(f"API key file {keys_file}: {exc}") from None
     if keys_json:
         try:
             keys.extend(parse_keys(orjson.loads(keys_json)))
         except orjson.JSONDecodeError as exc:
-            raise KeyConfigError(f"FEATUREGUARD_API_KEYS is not valid JSON: {exc}") from exc
+            raise KeyConfigError(f"FEATUREGUARD_API_KEYS is not valid JSON: {_one_line(exc)}") from None
+        except KeyConfigError as exc:
+            raise KeyConfigError(f"FEATUREGUARD_API_KEYS: {exc}") from None
     return KeyRing(keys, open_reads)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
