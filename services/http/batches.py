@@ -5,7 +5,8 @@ Blocking (pandas, pandera, Parquet, Feast writes): the routes run these in a wor
 Status codes: validate 200 (report says valid/invalid), ingest and push 201 for a stored batch
 (``status`` accepted or partial, the rejected rows listed), 200 for a repeat of a stored batch
 (same Idempotency-Key or bytes: the original receipt, ``duplicate: true``), 422 when the batch is
-unreadable or rejected as a whole (nothing stored), 404 unknown source, 413 too many rows,
+unreadable, rejected as a whole or has no row that passed (nothing stored offline or online; the
+receipt, in the body, says where the quarantined input is), 404 unknown source, 413 too many rows,
 415 unsupported Content-Type, 503 online store down (push: nothing acknowledged, nothing kept).
 """
 
@@ -74,6 +75,9 @@ def _receipt_answer(receipt: Receipt) -> tuple[int, dict[str, Any]]:
     if receipt.status == "rejected":
         error = "unreadable_batch" if receipt.received == 0 else "batch_rejected"
         raise ApiError(422, error, _summary(receipt.errors), _first_field(receipt.errors), receipt=body)
+    if receipt.received and not receipt.accepted:  # every row quarantined: nothing was stored to use
+        raise ApiError(422, "batch_rejected", f"none of the {receipt.received} rows passed the contract: "
+                       f"{_summary(receipt.errors)}", _first_field(receipt.errors), receipt=body)
     return (200 if receipt.duplicate else 201), body
 
 

@@ -12,7 +12,8 @@ Accepted text (``T``, ``t`` or a space between date and time; ``Z`` or ``z``)::
 A date alone, or a date and time without a zone, is ``timezone_aware`` failure. Week dates
 (``2013-W01-2``), ordinal dates (``2013-001``), a decimal comma and more than nine fractional
 digits (finer than the nanoseconds stored) are ``timestamp_format`` failures. A valid timestamp
-outside what a nanosecond timestamp holds is a ``timestamp_range`` failure naming the range.
+outside what a nanosecond timestamp holds is a ``timestamp_range`` failure naming the range, and
+so is a typed Parquet/Arrow timestamp (s, ms or us) outside it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def _row_failure(column: str, check: str, series: pd.Series, mask: pd.Series, me
     return CheckFailure(column, check, len(rows), _examples(series, mask), rows, message)
 
 
+def _out_of_range(column: str, series: pd.Series, mask: pd.Series) -> CheckFailure:
+    return _row_failure(column, "timestamp_range", series, mask,
+                        f"column {column!r}: outside the supported range {SUPPORTED_RANGE}")
+
+
 def normalize_timestamps(frame: pd.DataFrame, columns: list[str]) -> TimestampResult:
     """Returns a copy whose ``columns`` are datetime64[ns, UTC]; bad values become NaT + failures."""
     out = frame.copy()
@@ -65,7 +71,7 @@ def normalize_timestamps(frame: pd.DataFrame, columns: list[str]) -> TimestampRe
         series = out[column]
         dtype = series.dtype
         if isinstance(dtype, pd.DatetimeTZDtype):
-            out[column] = series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            out[column] = _typed_to_ns(column, series, result)
         elif pd.api.types.is_datetime64_dtype(dtype):
             result.schema_failures.append(schema_failure(
                 "timezone_aware",
@@ -82,6 +88,18 @@ def normalize_timestamps(frame: pd.DataFrame, columns: list[str]) -> TimestampRe
                 [{"row": 0, "value": jsonable(series.iloc[0])}] if len(series) else [],
             ))
     return result
+
+
+def _typed_to_ns(column: str, series: pd.Series, result: TimestampResult) -> pd.Series:
+    """Parquet and Arrow carry s/ms/us timestamps pandas keeps in their unit; the ones a
+    nanosecond timestamp cannot hold are row failures (as their text form is), not an overflow."""
+    utc = series.dt.tz_convert("UTC")
+    if utc.dtype.unit != "ns":
+        outside = utc.notna() & ((utc < EARLIEST) | (utc > LATEST))
+        if outside.any():
+            result.row_failures.append(_out_of_range(column, series, outside))
+            utc = utc.where(~outside)
+    return utc.astype("datetime64[ns, UTC]")
 
 
 def _parse_text(column: str, series: pd.Series, result: TimestampResult) -> pd.Series:
@@ -108,9 +126,7 @@ def _parse_text(column: str, series: pd.Series, result: TimestampResult) -> pd.S
             f"column {column!r}: timestamp without timezone offset (Z or ±hh:mm); "
             f"a zone is never guessed, send e.g. {EXAMPLE}"))
     if out_of_range.any():
-        result.row_failures.append(_row_failure(
-            column, "timestamp_range", series, out_of_range,
-            f"column {column!r}: outside the supported range {SUPPORTED_RANGE}"))
+        result.row_failures.append(_out_of_range(column, series, out_of_range))
     return parsed
 
 
