@@ -62,7 +62,8 @@ _DESCRIPTIONS = {
     406: "The requested representation is not available.",
     413: "Body larger than the byte limit, or more rows/entities than allowed per request.",
     415: "Unsupported Content-Type.",
-    422: "The request or the batch is malformed or rejected by its contract; nothing written.",
+    422: "The request or the batch is malformed, or no row of it passed its contract; nothing written "
+         "offline or online (a batch's receipt is in the body).",
     503: "The online store is unavailable (down, hung, loading, read-only, busy, cluster down) or the "
          "registry is not loaded; nothing acknowledged. Retry-After gives the seconds to wait.",
 }
