@@ -7,8 +7,10 @@ batches, checks them against the view's contract, encodes keys, values and RESP 
 by column and writes chunks over a plain socket (``writer``), in Feast's exact layout and with
 Feast's never-overwrite-newer rule, so stock Feast reads the result unchanged.
 
-Anything it does not cover (a non-Redis online store or Sentinel, views with transformations,
-aggregations, offline writes or no entities) is handed to Feast's own local engine.
+A view without entities is written like any other, under Feast's dummy entity key
+(``__dummy_id`` = ``""``). Anything it does not cover (a non-Redis online store or Sentinel,
+views with transformations, aggregations or offline writes, a view never applied and so without
+entity columns) is handed to Feast's own local engine.
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ class BulkRedisComputeEngine(ComputeEngine):
             return "the view transforms or aggregates"
         if getattr(view, "offline", False):
             return "the view also writes to the offline store"
-        if not view.entity_columns:
-            return "the view has no entities"
+        if not view.entity_columns:  # after apply even an entity-less view has ``__dummy_id``
+            return "the view has no entity columns (not applied?)"
         return None
 
     def _local_engine(self) -> ComputeEngine:

@@ -5,7 +5,7 @@ own engine makes, so every offline store works. Our DuckDB store answers with a 
 (``to_arrow_reader``): DuckDB keeps the newest row per key and hands Arrow batches over as the
 writer consumes them, so the whole pull is never held in Python. Other stores' results are
 materialised once, reduced to one row per key (as Feast's engine re-deduplicates them) and cut
-into batches.
+into batches. So is the pull of a view without entities, whose rows all share Feast's dummy key.
 Time columns come in whatever form the store returns them (text from Feast's duckdb store) and
 leave as UTC timestamps (``times``).
 """
@@ -30,15 +30,28 @@ def _column_names(feature_view: Any, registry: Any, project: str) -> tuple[list[
     return _get_column_names(feature_view, entities)
 
 
+#: Feast's join key for views without entities (``feast.feature_view.DUMMY_ENTITY_ID``): their one
+#: row is keyed by this column holding ``""`` (``DUMMY_ENTITY_VAL``).
+DUMMY_KEY, DUMMY_VALUE = "__dummy_id", ""
+
+
+def is_entityless(feature_view: Any) -> bool:
+    """After ``apply`` a view without entities has the one entity column ``__dummy_id``."""
+    return [f.name for f in feature_view.entity_columns] == [DUMMY_KEY]
+
+
 def prepare_rows(data: Data, feature_view: Any, what: str) -> Data:
     """Rows as the engine writes them: columns renamed by the source's field mapping (as Feast's
-    source-read node does) and the event, created and timestamp-feature columns in UTC (``times``)."""
+    source-read node does), the ``__dummy_id`` key of an entity-less view added when the store
+    left it out, and the event, created and timestamp-feature columns in UTC (``times``)."""
     from feast.value_type import ValueType
 
     source = feature_view.batch_source
     mapping = source.field_mapping or {}
     if mapping:
         data = data.rename_columns([mapping.get(c, c) for c in data.schema.names])
+    if is_entityless(feature_view) and DUMMY_KEY not in data.schema.names:
+        data = data.append_column(DUMMY_KEY, pa.array([DUMMY_VALUE] * len(data), type=pa.string()))
     stamps = [source.timestamp_field, source.created_timestamp_column or "",
               *(f.name for f in feature_view.features if f.dtype.to_value_type() == ValueType.UNIX_TIMESTAMP)]
     return with_utc_timestamps(data, [c for c in stamps if c], what)
@@ -55,9 +68,9 @@ def latest_rows(offline_store: Any, config: Any, registry: Any, feature_view: An
     )
     what = f"the offline store's rows of source {feature_view.batch_source.name!r}"
     reader = getattr(job, "to_arrow_reader", None)
-    if reader is not None:  # ours: DuckDB already kept one row per key
+    if reader is not None and not is_entityless(feature_view):  # ours: DuckDB already kept one row per key
         batches: Iterator[pa.RecordBatch] = (prepare_rows(b, feature_view, what) for b in reader(chunk_rows))
-    else:  # another store: dedup defensively, as Feast's engine does, before writing
+    else:  # another store, or no entities (all rows share one key): dedup here, as Feast's engine does
         table = prepare_rows(job.to_arrow(), feature_view, what)
         source = feature_view.batch_source
         table = latest_per_key(table, [f.name for f in feature_view.entity_columns], source.timestamp_field,

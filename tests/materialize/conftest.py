@@ -31,7 +31,7 @@ class Pair:
 
 def open_pair(tmp: Path, server: RedisProcess, engine: dict[str, Any] | None = None,
               online: dict[str, Any] | None = None, tags: dict | None = None, write: bool = True,
-              offline: str = repo.OURS, stock_offline: str | None = None) -> Pair:
+              offline: str = repo.OURS, stock_offline: str | None = None, entityless: bool = False) -> Pair:
     """Stock (Feast's local engine over ``stock_offline``, default ``offline``) and ours (the bulk
     engine over ``offline``) on the same data."""
     import redis
@@ -41,9 +41,9 @@ def open_pair(tmp: Path, server: RedisProcess, engine: dict[str, Any] | None = N
         repo.write_data(data)
     conn = server.feast_connection_string
     stock = repo.open_repo(tmp / "stock", data, repo.redis_store(f"{conn},db=0", **(online or {})), "local", tags,
-                           offline=stock_offline or offline)
+                           offline=stock_offline or offline, entityless=entityless)
     ours = repo.open_repo(tmp / "ours", data, repo.redis_store(f"{conn},db=1", **(online or {})),
-                          engine or repo.bulk(chunk_rows=3), tags, offline=offline)
+                          engine or repo.bulk(chunk_rows=3), tags, offline=offline, entityless=entityless)
     clients = [redis.Redis(host="127.0.0.1", port=server.port, db=db) for db in (0, 1)]
     for client in clients:
         client.flushdb()

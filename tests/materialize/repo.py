@@ -67,7 +67,20 @@ def gates_frame() -> pd.DataFrame:
     return frame
 
 
-FRAMES = {"typed": typed_frame, "pairs": pairs_frame, "gates": gates_frame}
+def totals_frame() -> pd.DataFrame:
+    """The entity-less view's rows: no key column; the newest inside the window wins (one row is
+    after ``END``, one is the newest before ``CUT``)."""
+    stamps = [NOW - timedelta(hours=2), NOW - timedelta(minutes=1, microseconds=3), NOW + timedelta(days=1),
+              NOW - timedelta(days=9), NOW - timedelta(hours=5, minutes=30)]
+    frame = pd.DataFrame({"ts": stamps, "flights": [10, 12, 99, 3, 11], "delay": np.array([1.5, 2.5, 9, 0.5, np.nan]),
+                          "busiest": ["JFK", "ÆØÅ-ü", "late", "old", "EWR"]})
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+FRAMES = {"typed": typed_frame, "pairs": pairs_frame, "gates": gates_frame, "totals": totals_frame}
+#: a window end that keeps the totals row of 5 h 30 min before NOW and cuts the newer ones
+CUT = NOW - timedelta(hours=4, minutes=59)
 
 
 def write_data(data: Path, frames: dict[str, pd.DataFrame] | None = None, part: str = "part-0") -> None:
@@ -77,7 +90,8 @@ def write_data(data: Path, frames: dict[str, pd.DataFrame] | None = None, part: 
         frame.to_parquet(data / name / f"{part}.parquet", index=False)
 
 
-def objects(data: Path, tags: dict[str, dict[str, str]] | None = None) -> list:
+def objects(data: Path, tags: dict[str, dict[str, str]] | None = None, entityless: bool = False) -> list:
+    """The repo's objects; with ``entityless`` also ``totals``, a view without entities."""
     from feast import Entity, FeatureView, Field, FileSource
     from feast.data_format import ParquetFormat
     from feast.types import Bool, Bytes, Float32, Float64, Int32, Int64, String, UnixTimestamp
@@ -106,7 +120,9 @@ def objects(data: Path, tags: dict[str, dict[str, str]] | None = None) -> list:
         Field(name="score", dtype=Float64), Field(name="label", dtype=String)])
     gates = view("gates", [gate], [Field(name="gate", dtype=Int32), Field(name="open", dtype=Bool),
                                    Field(name="load", dtype=Float32)])
-    return [airport, zone, counter, gate, typed, pairs, gates]
+    totals = view("totals", [], [Field(name="flights", dtype=Int64), Field(name="delay", dtype=Float64),
+                                 Field(name="busiest", dtype=String)])
+    return [airport, zone, counter, gate, typed, pairs, gates, *([totals] if entityless else [])]
 
 
 @dataclass
@@ -123,7 +139,8 @@ class Repo:
 
 
 def open_repo(path: Path, data: Path, online_store: dict[str, Any], engine: str | dict[str, Any],
-              tags: dict[str, dict[str, str]] | None = None, offline: str = OURS) -> Repo:
+              tags: dict[str, dict[str, str]] | None = None, offline: str = OURS,
+              entityless: bool = False) -> Repo:
     """A FeatureStore with its own registry over ``data``; objects applied."""
     from feast import FeatureStore, RepoConfig
 
@@ -134,7 +151,7 @@ def open_repo(path: Path, data: Path, online_store: dict[str, Any], engine: str 
         batch_engine=engine, entity_key_serialization_version=3,
     )
     store = FeatureStore(config=config)
-    store.apply(objects(data, tags))
+    store.apply(objects(data, tags, entityless))
     return Repo(path, store)
 
 

@@ -98,3 +98,65 @@ def test_event_times_of_any_unit_naive_or_zoned(tmp_path, redis_server, offline,
     stock, ours = made.dumps()
     assert len(stock) == 5 + 4
     assert ours == stock
+
+
+def _dummy_key() -> bytes:
+    """Feast's Redis key of an entity-less view's row: the dummy entity key, then the project."""
+    from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL
+    from feast.infra.key_encoding_utils import serialize_entity_key
+    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+    from feast.protos.feast.types.Value_pb2 import Value
+
+    key = EntityKey(join_keys=[DUMMY_ENTITY_ID], entity_values=[Value(string_val=DUMMY_ENTITY_VAL)])
+    return serialize_entity_key(key, entity_key_serialization_version=3) + repo.PROJECT.encode()
+
+
+def _totals(store) -> dict:
+    """Stock Feast's reader: an entity-less view's row comes with any entity row."""
+    got = store.get_online_features(features=["totals:flights", "totals:delay", "totals:busiest"],
+                                    entity_rows=[{"airport": "JFK"}]).to_dict()
+    assert got.pop("airport") == ["JFK"]
+    return got
+
+
+@pytest.mark.parametrize("offline", list(repo.OFFLINE_STORES))
+def test_entityless_view_same_bytes_as_feast(tmp_path, redis_server, offline):
+    """A view without entities (Feast's ``global_stats``): one hash under Feast's dummy key. The
+    reference is Feast's engine over Feast's file store, the one stock store whose pulls give
+    Feast's engine the ``__dummy_id`` column it needs."""
+    made = open_pair(tmp_path, redis_server, offline=repo.OFFLINE_STORES[offline], stock_offline="file",
+                     entityless=True)
+    made.materialize(end=repo.CUT, views=["totals"])  # the 5 h 30 min old row: NaN delay
+    stock, ours = made.dumps()
+    assert list(ours) == [_dummy_key()] and ours == stock
+    assert _totals(made.ours.store) == _totals(made.stock.store) == {
+        "flights": [11], "delay": [None], "busiest": ["EWR"]}
+
+    made.materialize(views=["totals"])  # the newest row inside the window replaces it
+    stock, ours = made.dumps()
+    assert ours == stock
+    assert _totals(made.ours.store) == {"flights": [12], "delay": [2.5], "busiest": ["ÆØÅ-ü"]}
+
+    made.materialize(end=repo.CUT, views=["totals"])  # an older window: Redis keeps the newer row
+    assert made.dumps()[1] == ours
+    assert [(r.view, r.rows, r.written, r.not_newer) for r in made.ours.engine.reports] == [
+        ("totals", 1, 1, 0), ("totals", 1, 1, 0), ("totals", 1, 0, 1)]
+
+
+def test_entityless_rows_pushed_where_feast_reads_them(tmp_path, redis_server):
+    """``ingest --online`` of an entity-less view's rows (no ``__dummy_id`` column in them) lands
+    where Feast's materialization puts the newest row and its reader looks. (Feast's own
+    ``write_to_online_store`` keys such rows by an empty entity key, which its reader never
+    reads, so the reference is Feast's materialization over a window holding every row.)"""
+    from datetime import timedelta
+
+    from services.materialize.push import write_latest
+
+    made = open_pair(tmp_path, redis_server, entityless=True, stock_offline="file")
+    rows = repo.totals_frame()
+    made.stock.materialize(end=repo.NOW + timedelta(days=2), views=["totals"])
+    stats = write_latest(made.ours.store, made.ours.store.get_feature_view("totals"), rows, chunk_rows=2)
+    stock, ours = made.dumps()
+    assert list(ours) == [_dummy_key()] and ours == stock
+    assert (stats.rows, stats.written) == (1, 1)
+    assert _totals(made.ours.store)["flights"] == [99]  # the newest row: pushes have no window
