@@ -1,4 +1,4 @@
-"""``featureguard contracts ...``: list, show, diff, check, lock (record) and export contracts.
+"""``featureguard contracts ...``: list, show, diff, check, lock (record), export and infer contracts.
 
 None of these import Feast except ``check``, and only for its feature-view comparison (skip it
 with ``--no-feast``). Exit codes: 0 fine; 1 a change violates the mode, a check fails, or the
@@ -209,6 +209,74 @@ def export(
         err_console.print(f"wrote {output}")
     else:
         print(text, end="")
+
+
+def _emit_contract(text: Optional[str], output: Optional[Path], force: bool, report: dict, lines: list[str],
+                   json: bool) -> None:
+    """infer/import output: the YAML to --output (or stdout), the report to stderr (or JSON on stdout)."""
+    from services.errors import EXIT_OPERATIONAL
+
+    if text is not None and output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with output.open("w" if force else "x") as handle:
+                handle.write(text)
+        except FileExistsError:
+            raise _fail(f"{output} exists; pass --force to overwrite it") from None
+        except OSError as exc:
+            raise _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_OPERATIONAL) from None
+        report["output"] = str(output)
+    if json:
+        print_json({**report, **({"contract_yaml": text} if text is not None and output is None else {})})
+        return
+    for line in lines:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if text is not None and output is None:
+        print(text, end="")
+    elif text is not None:
+        err_console.print(f"wrote {output}", markup=False, highlight=False)
+
+
+@contracts_app.command()
+def infer(
+    file: Path = typer.Argument(..., help="Sample batch: Parquet, CSV, JSON lines or Arrow IPC."),
+    source: str = typer.Option(..., "--source", help="Name of the new source."),
+    key: list[str] = typer.Option(..., "--key", help="Entity key column; repeat for a compound key."),
+    timestamp: str = typer.Option(..., "--timestamp", help="Event-time column; its values must state their zone."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the contract here (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output."),
+    json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout (the contract under "
+                              "contract_yaml unless --output is given)."),
+) -> None:
+    """A starting YAML contract (the `export --format yaml` format) from a sample, via pandera's inference.
+
+    The report (stderr) says what was guessed per column; ranges and allowed values are proposals drawn
+    from the sample. Exit 1, nothing written: the sample has a key + event time twice, a key without a
+    value, or fails the inferred contract. Exit 2: unreadable sample or bad arguments.
+    """
+    from contracts.export import from_yaml_export, to_yaml
+    from contracts.infer import InferenceError, infer_contract
+    from services.errors import FeatureguardError
+    from services.ingest.gate import check_frame
+    from services.ingest.readers import UnreadableBatchError, read_file
+
+    try:
+        frame, _ = read_file(file)
+        result = infer_contract(frame, source, key, timestamp, file.name)
+    except (UnreadableBatchError, InferenceError) as exc:
+        raise _fail(str(exc)) from None
+    except FeatureguardError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    report, lines, text = result.to_dict(), result.lines(), None
+    if result.ok:  # the contract, as written, must accept the very sample it was inferred from
+        text = to_yaml(result.contract)
+        failures = check_frame(from_yaml_export(text), frame).all_failures
+        report["sample_failures"] = [f.to_dict() for f in failures]
+        lines += [f"ERROR: the sample fails the inferred contract: {f.column} {f.check}: {f.count} rows"
+                  for f in failures]
+        text = None if failures else text
+    _emit_contract(text, output, force, report, lines, json)
+    raise typer.Exit(EXIT_OK if text is not None else EXIT_FAIL)
 
 
 contracts_app.command("lock")(lock)
