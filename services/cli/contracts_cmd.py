@@ -1,4 +1,4 @@
-"""``featureguard contracts ...``: list, show, diff, check, lock (record), export and infer contracts.
+"""``featureguard contracts ...``: list, show, diff, check, lock (record), export, infer and import contracts.
 
 None of these import Feast except ``check``, and only for its feature-view comparison (skip it
 with ``--no-feast``). Exit codes: 0 fine; 1 a change violates the mode, a check fails, or the
@@ -277,6 +277,38 @@ def infer(
         text = None if failures else text
     _emit_contract(text, output, force, report, lines, json)
     raise typer.Exit(EXIT_OK if text is not None else EXIT_FAIL)
+
+
+@contracts_app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="ODCS v3.0/v3.1 data contract (YAML or JSON)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the contract here (default: stdout)."),
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="Event-time column, when ODCS does not say "
+                                            "(no timestampColumn custom property, no single timestamp primary key)."),
+    key: Optional[list[str]] = typer.Option(None, "--key", help="Entity key column (default: the primary key "
+                                            "without the event time); repeat for a compound key."),
+    object_: Optional[str] = typer.Option(None, "--object", help="Schema object to import, when there are several."),
+    source: Optional[str] = typer.Option(None, "--source", help="Source name (default: the schema object's name)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output."),
+    json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout (the contract under "
+                              "contract_yaml unless --output is given)."),
+) -> None:
+    """A featureguard YAML contract from an ODCS v3 contract; lists every rule it could not express.
+
+    Exit 0 written (what is not expressed is reported on stderr, or in --json); 2 unreadable, not
+    ODCS v3, or not enough said (event time, keys).
+    """
+    from contracts.export import to_yaml
+    from contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
+
+    try:
+        doc = parse_odcs(file.read_text(), str(file))
+        result = import_odcs(doc, object_name=object_, source=source, timestamp=timestamp, keys=key)
+    except OSError as exc:
+        raise _fail(f"{file}: {exc.strerror or exc}") from None
+    except (OdcsImportError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    _emit_contract(to_yaml(result.contract), output, force, result.to_dict(), result.lines(), json)
 
 
 contracts_app.command("lock")(lock)

@@ -1,26 +1,191 @@
-"""`contracts infer`: a starting contract from a sample, built on pandera's schema inference."""
+"""`contracts infer` (a starting contract from a sample) and `contracts import` (from ODCS v3)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pandas as pd
 import pytest
+import yaml
 
-from contracts.export import from_yaml_export, to_yaml
+from contracts import get_contract
+from contracts.export import from_yaml_export, to_odcs_yaml, to_yaml
 from contracts.infer import InferenceError, infer_contract
+from contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
 from services.ingest.gate import check_frame
-from services.ingest.readers import read_file
+from services.ingest.readers import read_bytes, read_file
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "services.cli.app", "contracts", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
 
+
+# ------------------------------------------------------------------ ODCS import
+
+
+ODCS_31 = """
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:example:orders
+name: Orders
+version: "2.1"
+status: active
+domain: sales
+description: {purpose: Order lines as the shop sends them., usage: training}
+team:
+  name: shop-data
+  members: [{username: ana@example.com, role: owner}, {username: bo@example.com, role: steward}]
+tags: [tier:gold, pii]
+servers: [{server: prod, type: postgres}]
+schema:
+  - name: orders
+    physicalType: table
+    properties:
+      - {name: order_id, logicalType: string, required: true, primaryKey: true, primaryKeyPosition: 1}
+      - {name: placed_at, logicalType: timestamp, required: true, primaryKey: true, primaryKeyPosition: 2,
+         logicalTypeOptions: {timezone: true}}
+      - {name: amount, logicalType: number, required: true,
+         logicalTypeOptions: {minimum: 0, exclusiveMaximum: 1000, multipleOf: 0.01}}
+      - {name: qty, logicalType: integer, logicalTypeOptions: {format: i32, minimum: 1}}
+      - name: unit
+        logicalType: string
+        quality: [{metric: invalidValues, arguments: {validValues: [kg, lb]}, mustBe: 0}]
+      - {name: code, logicalType: string, logicalTypeOptions: {pattern: "[A-Z]{3}", minLength: 3, maxLength: 8}}
+      - {name: email, logicalType: string, classification: restricted, logicalTypeOptions: {format: email}}
+      - name: note
+        logicalType: string
+        quality: [{metric: nullValues, mustBeLessThan: 1, unit: percent}]
+      - {name: gift, logicalType: boolean, required: true}
+      - {name: ref, logicalType: string, unique: true}
+      - name: channel
+        logicalType: string
+        quality: [{metric: missingValues, arguments: {missingValues: [null, "", "N/A"]}, mustBe: 0}]
+    quality:
+      - {metric: rowCount, mustBeGreaterThan: 0}
+      - {type: sql, query: "SELECT COUNT(*) FROM orders WHERE amount < 0", mustBe: 0}
+      - {metric: duplicateValues, mustBe: 0, arguments: {properties: [order_id, placed_at]}}
+slaProperties:
+  - {property: latency, value: 4, unit: h, element: orders.placed_at}
+  - {property: retention, value: 3, unit: y}
+"""
+
+
+def _order(order_id: str = "o1", **changes) -> dict:
+    row = {"order_id": order_id, "placed_at": "2024-05-01T10:00:00+02:00", "amount": 12.5, "qty": 2, "unit": "kg",
+           "code": "xABCx", "email": "a@b.c", "note": None, "gift": False, "ref": f"r-{order_id}", "channel": "web"}
+    return {**row, **changes}
+
+
+def test_odcs_standard_document_maps_what_it_states():
+    imported = import_odcs(parse_odcs(ODCS_31))
+    c = from_yaml_export(to_yaml(imported.contract))
+    assert (c.name, c.version, c.owner, c.entity_columns, c.timestamp_column, tuple(c.schema.unique)) == \
+        ("orders", "2.1.0", "ana@example.com", ("order_id",), "placed_at", ("order_id", "placed_at"))
+    assert c.max_age == timedelta(hours=4) and c.description == "Order lines as the shop sends them."
+    assert c.tags == {"tier": "gold", "pii": ""}
+    dtypes = {n: str(col.dtype) for n, col in c.schema.columns.items()}
+    assert dtypes["qty"] == "Int32" and dtypes["gift"] == "boolean" and dtypes["placed_at"] == "datetime64[ns, UTC]"
+    assert c.schema.columns["ref"].unique and not c.schema.columns["channel"].nullable
+    lost = {n.rule for n in imported.not_expressed}
+    assert {"multipleOf: 0.01", "format: 'email'", "nullValues", "rowCount", "sql", "retention 3 y"} <= lost, lost
+    assert {"id", "status", "domain", "servers", "description.usage",
+            "schema.orders.properties.email.classification"} <= set(imported.ignored)
+
+    rows = [
+        _order(),  # valid: the pattern searches (ECMA-262), the note may be null (a tolerance, not expressed)
+        _order(order_id="o2", amount=0, qty=None, unit=None),  # valid: bounds and nulls as ODCS says
+        _order(order_id="o3", amount=1000),  # exclusiveMaximum
+        _order(order_id="o4", amount=-0.5),  # minimum
+        _order(order_id="o5", qty=0),  # minimum on an integer
+        _order(order_id="o6", unit="oz"),  # validValues
+        _order(order_id="o7", code="ab"),  # pattern and minLength
+        _order(order_id="o8", code="ABCDEFGHI"),  # maxLength
+        _order(order_id="o9", gift=None),  # required
+        _order(order_id="o10", ref="r-o1"),  # unique: the same ref as the first row
+        _order(order_id="o11", channel="N/A"),  # missingValues
+        _order(order_id="o12", channel=None),  # missingValues (null)
+        _order(order_id="o13", placed_at="2024-05-01 10:00:00"),  # no zone: never guessed
+        _order(order_id="o14", email="not an email"),  # format: email is not expressed
+    ]
+    result = check_frame(c, read_bytes(orjson.dumps(rows), "json", "orders.json"))
+    assert sorted(result.accepted.index) == [1, 13]
+    assert {r for f in result.failures for r in f.rows} == set(range(2, 13)) | {0}  # row 0 shares ref with o10
+
+
+ODCS_30 = """
+apiVersion: v3.0.2
+kind: DataContract
+id: x
+version: 1.0.0
+status: draft
+team: [{username: dee, role: Data Scientist}, {username: cy, role: Owner}]
+schema:
+  - name: readings
+    properties:
+      - {name: sensor, logicalType: string, primaryKey: true, physicalType: varchar(8)}
+      - {name: read_at, logicalType: timestamp, required: true}
+      - {name: level, physicalType: DOUBLE, logicalTypeOptions: {minimum: 0, exclusiveMinimum: true}}
+      - name: state
+        logicalType: string
+        quality: [{rule: validValues, validValues: [ok, fault]}, {rule: nullCheck}]
+"""
+
+
+def test_odcs_30_shapes_and_the_event_time_rules():
+    doc = parse_odcs(ODCS_30)
+    with pytest.raises(OdcsImportError, match="--timestamp"):
+        import_odcs(doc)  # the primary key holds no timestamp, and no custom property names one
+    imported = import_odcs(doc, timestamp="read_at")
+    c = imported.contract
+    assert (c.owner, c.entity_columns, c.timestamp_column, tuple(c.schema.unique)) == \
+        ("cy", ("sensor",), "read_at", ("sensor",))
+    assert not c.schema.columns["sensor"].nullable and any("sensor" in n for n in imported.notes)
+    assert str(c.schema.columns["level"].dtype) == "float64"
+    rows = [{"sensor": "a", "read_at": "2024-01-01T00:00:00Z", "level": 0.1, "state": "ok"},
+            {"sensor": "b", "read_at": "2024-01-01T00:00:00Z", "level": 0.0, "state": "ok"},  # exclusive minimum
+            {"sensor": "c", "read_at": "2024-01-01T00:00:00Z", "level": 1.0, "state": None},  # nullCheck
+            {"sensor": "d", "read_at": "2024-01-01T00:00:00Z", "level": 1.0, "state": "lost"}]  # validValues
+    result = check_frame(c, read_bytes(orjson.dumps(rows), "json", "r.json"))
+    assert list(result.accepted.index) == [0]
+    named = yaml.safe_load(ODCS_30)
+    named["customProperties"] = [{"property": "timestampColumn", "value": "read_at"}]
+    assert import_odcs(named).contract.timestamp_column == "read_at"
+    with pytest.raises(OdcsImportError, match="logicalType string"):
+        import_odcs(doc, timestamp="state")
+    with pytest.raises(OdcsImportError, match="v3"):
+        parse_odcs("apiVersion: v2.2.2\nkind: DataContract\nschema: []\n")
+
+
+def test_import_cli_writes_the_contract_and_lists_what_it_could_not_express(tmp_path):
+    exported = cli("export", "weather", "-f", "odcs", "-o", str(tmp_path / "weather.odcs.yaml"), cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    out = cli("import", "weather.odcs.yaml", "-o", "contracts/weather.yaml", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = orjson.loads(out.stdout)
+    assert report["output"] == "contracts/weather.yaml" and report["max_age_seconds"] == 7200.0
+    assert [n["rule"] for n in report["not_expressed"]] == ["dewp_not_above_temp"]
+    contract = from_yaml_export((tmp_path / "contracts" / "weather.yaml").read_text())
+    assert contract.name == "weather" and contract.timestamp_column == "time_hour"
+
+    again = cli("import", "weather.odcs.yaml", "-o", "contracts/weather.yaml", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    human = cli("import", "weather.odcs.yaml", cwd=tmp_path)  # contract on stdout, report on stderr
+    assert human.returncode == 0 and from_yaml_export(human.stdout).name == "weather"
+    assert "NOT EXPRESSED (1)" in human.stderr and "dewp_not_above_temp" in human.stderr
+    (tmp_path / "no-ts.yaml").write_text(ODCS_30)
+    no_ts = cli("import", "no-ts.yaml", cwd=tmp_path)
+    assert no_ts.returncode == 2 and "--timestamp" in no_ts.stderr and not no_ts.stdout
+    (tmp_path / "junk.yaml").write_text("just: text\n")
+    assert cli("import", "junk.yaml", cwd=tmp_path).returncode == 2
+
+
+# ------------------------------------------------------------------ infer
 
 SAMPLE = """station,observed_at,temp,count,status,comment
 EWR,2024-03-01T00:00:00Z,3.5,10,ok,first reading
@@ -122,14 +287,16 @@ def test_infer_types_parquet_samples_and_reports_its_guesses():
     assert not gaps.ok and gaps.null_keys == {"tail": [1]}
 
 
-def test_infer_never_imports_feast(tmp_path):
+def test_infer_and_import_never_import_feast(tmp_path):
     (tmp_path / "readings.csv").write_text(SAMPLE)
+    (tmp_path / "w.odcs.yaml").write_text(to_odcs_yaml(get_contract("weather")))
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from services.cli.app import app\n"
         "for args in (['contracts', 'infer', 'readings.csv', '--source', 'r', '--key', 'station',\n"
-        "              '--timestamp', 'observed_at', '-o', 'r.yaml'],):\n"
+        "              '--timestamp', 'observed_at', '-o', 'r.yaml'],\n"
+        "             ['contracts', 'import', 'w.odcs.yaml', '-o', 'w.yaml']):\n"
         "    result = CliRunner().invoke(app, args)\n"
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m == 'feast' or m.startswith('feast.')))\n"
@@ -137,4 +304,4 @@ def test_infer_never_imports_feast(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                          env={**os.environ, "PYTHONPATH": str(Path.cwd())})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]" and (tmp_path / "r.yaml").exists()
+    assert out.stdout.strip().splitlines()[-1] == "[]" and (tmp_path / "w.yaml").exists()
