@@ -89,6 +89,25 @@ async def online_lookup(state: ServiceState, body: bytes) -> bytes:
     return orjson.dumps(payload)
 
 
+#: set in the request scope by a route when it hands a batch to the pipeline: from then on, work
+#: cut off by the request timeout may still finish in its worker thread
+STORING = "featureguard.storing"
+
+
+def timeout_answer(seconds: float, body_pending: bool, storing: bool) -> tuple[int, bytes]:
+    """What a request cut off at ``seconds`` is told: 408 while its body was still arriving
+    (nothing was done with it), else 504; "may still be stored" only once a batch was handed on."""
+    if body_pending:
+        return 408, error_bytes("body_timeout", f"the request body did not arrive within {seconds:g} s; "
+                                "nothing was processed or stored: send the request again", "body")
+    if storing:
+        detail = (f"the request took longer than {seconds:g} s; the batch may still be stored: repeat it "
+                  "with the same Idempotency-Key (or the same bytes) to get its receipt")
+    else:
+        detail = f"the request took longer than {seconds:g} s; nothing was stored: retry it"
+    return 504, error_bytes("timeout", detail)
+
+
 class ServiceMiddleware:
     """Wraps the FastAPI app; owns timing, timeouts and the fast online path."""
 
@@ -129,6 +148,8 @@ class ServiceMiddleware:
     async def _framework(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         start = time.perf_counter()
         started = False
+        body_pending = False  # the app is reading a body that has not fully arrived
+        body_done = False
         status = 500
 
         async def tracking_send(message: dict[str, Any]) -> None:
@@ -138,15 +159,24 @@ class ServiceMiddleware:
                 status = message["status"]
             await send(message)
 
+        async def tracking_receive() -> dict[str, Any]:
+            nonlocal body_pending, body_done
+            body_pending = not body_done  # after the body, a receive only waits for a disconnect
+            message = await receive()
+            body_done = body_done or message["type"] != "http.request" or not message.get("more_body")
+            body_pending = not body_done
+            return message
+
         try:
             async with asyncio.timeout(self.state.settings.request_timeout):
-                await self.app(scope, receive, tracking_send)
+                await self.app(scope, tracking_receive, tracking_send)
         except TimeoutError:
-            status = 504
             if not started:
-                await send_body(send, 504, error_bytes(
-                    "timeout", f"the request took longer than {self.state.settings.request_timeout:g} s; "
-                    "a batch may still be stored: repeat it with the same Idempotency-Key to get its receipt"))
+                status, body = timeout_answer(self.state.settings.request_timeout, body_pending,
+                                              bool(scope.get(STORING)))
+                await send_body(send, status, body)
+            else:
+                status = 504
         except Exception as exc:  # FastAPI has already answered 500 and logged it
             if not started:
                 body, ref = internal_error_body()

@@ -13,7 +13,14 @@ from starlette.responses import Response
 
 from contracts import list_sources
 from services.http import openapi_docs as docs
-from services.http.asgi import authorize_online, is_redis_down, online_lookup, redis_down_error, registry_missing
+from services.http.asgi import (
+    STORING,
+    authorize_online,
+    is_redis_down,
+    online_lookup,
+    redis_down_error,
+    registry_missing,
+)
 from services.http.auth import presented_key
 from services.http.batches import OnlineStoreDown, batch_format, contract_or_404, store_batch, validate_batch
 from services.http.contracts_view import contract_document, list_documents, odcs_exporter
@@ -109,6 +116,7 @@ def build_router(state: ServiceState) -> APIRouter:
                 raise registry_missing(state)
             await _online_store_up(state, source, path)
             writer = state.push_writer
+        request.scope[STORING] = True  # a timeout from here on cannot say the batch was not stored
         try:
             status, receipt = await run_in_threadpool(store_batch, source, body, fmt, name, policy, key, max_rows,
                                                       writer, is_redis_down)
@@ -182,6 +190,9 @@ def build_router(state: ServiceState) -> APIRouter:
         failing = [f"{name}: {c['detail']}" for name, c in checks.items() if not c["ok"]]
         return json_response({"error": "not_ready", "detail": "; ".join(failing), "field": None,
                               "ready": False, "checks": checks}, 503)
+
+    for path, probe in (("/healthz", healthz), ("/readyz", readyz)):  # load balancers probe with HEAD too
+        router.add_api_route(path, probe, methods=["HEAD"], include_in_schema=False)
 
     @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", responses=docs.responses(200, 401, 403))
     async def prometheus(request: Request) -> Response:
