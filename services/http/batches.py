@@ -8,21 +8,23 @@ Status codes: validate 200 (report says valid/invalid), ingest and push 201 for 
 unreadable, rejected as a whole or has no row that passed (nothing stored offline or online; the
 receipt, in the body, says where the quarantined input is), 404 unknown source, 413 too many rows,
 415 unsupported Content-Type, 503 online store down (push: nothing acknowledged, nothing kept).
+An Idempotency-Key is scoped to the API key; reusing it for other bytes is 422
+``idempotency_key_reused``; while the same batch is being stored by another request, 409; a data
+home that cannot be written, 503 ``storage_unavailable`` (nothing kept).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
 from contracts import UnknownSourceError, get_contract
+from services.errors import OnlineStoreUnavailable, StorageError
 from services.http.errors import ApiError
 from services.http.limits import check_rows
 from services.ingest.pipeline import OnlineWriter, ingest_bytes, validate_bytes
 from services.ingest.readers import UnreadableBatchError, format_for_content_type
-from services.ingest.receipts import Receipt, batch_id_for
-from services.ingest.storage import offline_part_path
-from services.settings import quarantine_path
+from services.ingest.commit import BatchInProgress
+from services.ingest.receipts import IdempotencyKeyReused, Receipt
 
 MAX_NAME = 200
 
@@ -81,27 +83,30 @@ def _receipt_answer(receipt: Receipt) -> tuple[int, dict[str, Any]]:
     return (200 if receipt.duplicate else 201), body
 
 
-def _forget_unacknowledged(source: str, batch_id: str) -> None:
-    """No receipt was written, so the batch was not acknowledged: keep no trace of it either."""
-    for path in (offline_part_path(source, batch_id), quarantine_path(source) / f"{batch_id}.parquet"):
-        Path(path).unlink(missing_ok=True)
-
-
 def store_batch(source: str, data: bytes, fmt: str, name: str, policy: str, idempotency_key: str | None,
                 max_rows: int, online_writer: OnlineWriter | None = None,
                 is_down: Callable[[BaseException], bool] = lambda _: False) -> tuple[int, dict[str, Any]]:
-    """The foundation's ingest: gate, offline file, online write (if any), receipt last.
+    """The foundation's ingest (the CLI's code path): staged files, online write (if any), receipt.
 
-    If the online store fails the write, the offline file already written is removed and no
-    receipt exists: the batch is neither acknowledged nor kept (the caller answers 503).
+    Any failure before the receipt rolls the batch back inside the pipeline: if the online store
+    fails the write, nothing is acknowledged or kept (the caller answers 503).
     """
-    contract = contract_or_404(source)
+    contract_or_404(source)
     check_rows(data, fmt, max_rows)
     try:
         receipt = ingest_bytes(source, data, fmt, name[:MAX_NAME], policy, online_writer, idempotency_key)  # type: ignore[arg-type]
+    except IdempotencyKeyReused as exc:
+        raise ApiError(422, "idempotency_key_reused", str(exc), "Idempotency-Key") from None
+    except BatchInProgress as exc:
+        error = ApiError(409, "batch_in_progress", str(exc), "Idempotency-Key" if idempotency_key else "body")
+        error.headers["Retry-After"] = "1"
+        raise error from None
+    except OnlineStoreUnavailable as exc:
+        raise OnlineStoreDown(str(exc)) from exc
+    except StorageError as exc:
+        raise ApiError(503, "storage_unavailable", f"{exc}; nothing of this batch was stored", None) from None
     except Exception as exc:
         if online_writer is None or not is_down(exc):
             raise
-        _forget_unacknowledged(source, batch_id_for(source, contract.version, data, idempotency_key))
         raise OnlineStoreDown(str(exc)) from exc
     return _receipt_answer(receipt)

@@ -1,27 +1,40 @@
 """Receipts: the producer's proof of what happened to every row of a batch, persisted as JSON.
 
-A batch is identified by the hash of its source, contract version and bytes, so re-sending the
-same bytes finds the original receipt instead of storing the rows twice.
+A batch is identified by the hash of its source and bytes (or, when the producer names it, of
+its Idempotency-Key within the producer's API key), so re-sending the same bytes finds the
+original receipt instead of storing the rows twice, even across a contract version bump.
+A stored receipt is also the commit of its batch's files (see ``services.ingest.commit``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
+from services.errors import BadInputError
 from services.ingest.atomic import write_bytes_atomically
 
 Status = Literal["accepted", "partial", "rejected"]
 
 
-def batch_id_for(source: str, contract_version: str, data: bytes, idempotency_key: str | None = None) -> str:
+class IdempotencyKeyReused(BadInputError):
+    """An Idempotency-Key already names a batch with different bytes."""
+
+
+def batch_id_for(source: str, data: bytes, idempotency_key: str | None = None, key_scope: str | None = None) -> str:
+    """Stable for the same source and bytes; a key is scoped to ``key_scope`` (the API key), so
+    two producers choosing the same key name two batches."""
     digest = hashlib.sha256()
-    digest.update(f"{source}\0{contract_version}\0".encode())
-    digest.update(idempotency_key.encode() if idempotency_key else data)
+    if idempotency_key:
+        digest.update(f"key\0{source}\0{key_scope or ''}\0{idempotency_key}".encode())
+    else:
+        digest.update(f"bytes\0{source}\0".encode())
+        digest.update(data)
     return digest.hexdigest()[:24]
 
 
@@ -43,6 +56,8 @@ class Receipt:
     quarantine_path: str | None = None
     online_written: int | None = None
     duplicate: bool = False
+    #: on a repeat: what this request asked for that the original ingest did not do
+    note: str | None = None
 
     def __post_init__(self) -> None:
         if self.received != self.accepted + self.quarantined:
@@ -72,6 +87,14 @@ class ReceiptStore:
 
     def path(self, batch_id: str) -> Path:
         return self.root / f"{batch_id}.json"
+
+    def exists(self, batch_id: str) -> bool:
+        return self.path(batch_id).exists()
+
+    def ids(self) -> set[str]:
+        if not self.root.is_dir():
+            return set()
+        return {name[:-5] for name in os.listdir(self.root) if name.endswith(".json") and "." not in name[:-5]}
 
     def get(self, batch_id: str) -> Receipt | None:
         path = self.path(batch_id)

@@ -1,19 +1,33 @@
-"""Adapters that put rows on disk: the offline Parquet dataset per source, and quarantine."""
+"""Adapters that put rows on disk: the offline Parquet dataset per source, and quarantine.
+
+Each writer takes a ``place(target, write)``: by default an atomic write straight into place;
+the pipeline passes ``BatchFiles.stage`` so that nothing is visible before the receipt.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contracts.model import CONTRACT_VERSION, INGESTED_AT, Contract
-from services.ingest.atomic import write_atomically, write_bytes_atomically
+from services.ingest.atomic import write_atomically
 from services.settings import offline_source_path, quarantine_path, staging_path
 
 PART_PREFIX = "part-"
+_BATCH_PART = re.compile(r"^part-([0-9a-f]{24})\.parquet$")
+
+#: ``place(target, write)`` writes a file via ``write(tmp)`` and returns where it ends up.
+Place = Callable[[Path, Callable[[Path], None]], Path]
+
+
+def in_place(target: Path, write: Callable[[Path], None]) -> Path:
+    return write_atomically(target, staging_path(), write)
 
 
 def offline_part_path(source: str, batch_id: str) -> Path:
@@ -28,11 +42,10 @@ def stored_frame(contract: Contract, accepted: pd.DataFrame, ingested_at: pd.Tim
     return frame
 
 
-def write_offline(contract: Contract, batch_id: str, frame: pd.DataFrame) -> Path:
+def write_offline(contract: Contract, batch_id: str, frame: pd.DataFrame, place: Place = in_place) -> Path:
     """Writes one Parquet file for the batch; the dataset is the directory of such files."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    target = offline_part_path(contract.name, batch_id)
-    return write_atomically(target, staging_path(), lambda tmp: pq.write_table(table, tmp))
+    return place(offline_part_path(contract.name, batch_id), lambda tmp: pq.write_table(table, tmp))
 
 
 def _arrow_safe(frame: pd.DataFrame) -> pa.Table:
@@ -49,16 +62,27 @@ def _arrow_safe(frame: pd.DataFrame) -> pa.Table:
         return pa.Table.from_pandas(fixed, preserve_index=False)
 
 
-def write_quarantine_rows(source: str, batch_id: str, rows: pd.DataFrame) -> Path:
+def write_quarantine_rows(source: str, batch_id: str, rows: pd.DataFrame, place: Place = in_place) -> Path:
     table = _arrow_safe(rows)
-    target = quarantine_path(source) / f"{batch_id}.parquet"
-    return write_atomically(target, staging_path(), lambda tmp: pq.write_table(table, tmp))
+    return place(quarantine_path(source) / f"{batch_id}.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
-def write_quarantine_raw(source: str, batch_id: str, data: bytes, suffix: str) -> Path:
+def write_quarantine_raw(source: str, batch_id: str, data: bytes, suffix: str, place: Place = in_place) -> Path:
     """A rejected batch is kept byte for byte, so nothing the producer sent is lost."""
-    target = quarantine_path(source) / f"{batch_id}.rejected{suffix}"
-    return write_bytes_atomically(target, staging_path(), data)
+    return place(quarantine_path(source) / f"{batch_id}.rejected{suffix}", lambda tmp: tmp.write_bytes(data))
+
+
+def parts_without_receipt(source: str, receipt_ids: set[str]) -> list[Path]:
+    """Batch parts with no receipt: what a crash of a release before receipt-first commits left."""
+    root = Path(offline_source_path(source))
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        match = _BATCH_PART.match(path.name)
+        if match and match.group(1) not in receipt_ids:
+            found.append(path)
+    return found
 
 
 def read_offline(source: str) -> pd.DataFrame:
