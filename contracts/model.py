@@ -25,6 +25,12 @@ class Contract:
 
     ``feature_ttl`` is how long a value stays valid for point-in-time joins and online reads
     (``None`` means forever); ``max_age`` is the freshness SLA of the newest event.
+
+    ``null_markers`` are text values this source uses for "missing" (e.g. ``("NA",)`` for an R
+    export). Nothing else is guessed: by default only an empty CSV field (and JSON ``null``, a
+    Parquet/Arrow null) is null, so a carrier code ``NA`` or a model named ``None`` is kept.
+    Markers apply to whole text values in every format alike (CSV fields, JSON strings, Parquet
+    and Arrow strings), so the format never changes what a batch means.
     """
 
     name: str
@@ -39,8 +45,13 @@ class Contract:
     compatibility: Compatibility = "BACKWARD"
     created_timestamp_column: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    null_markers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.null_markers, str) or not all(isinstance(m, str) and m for m in self.null_markers):
+            raise ValueError(f"contract {self.name!r}: null_markers must be a tuple of non-empty strings, "
+                             f"got {self.null_markers!r}")
+        object.__setattr__(self, "null_markers", tuple(self.null_markers))
         columns = set(self.schema.columns)
         missing = [c for c in (*self.entity_columns, self.timestamp_column) if c not in columns]
         if missing:

@@ -56,6 +56,8 @@ def contract_facts(contract: Contract) -> dict[str, Any]:
         "compatibility": contract.compatibility,
         "tags": dict(contract.tags),
         "check_descriptions": described,
+        # only when set: contracts without markers keep their locked snapshots byte for byte
+        **({"null_markers": list(contract.null_markers)} if contract.null_markers else {}),
     }
 
 
@@ -120,6 +122,7 @@ def from_snapshot(snap: dict[str, Any]) -> Contract:
         max_age=None if age is None else timedelta(seconds=age),
         compatibility=facts_.get("compatibility", "BACKWARD"),
         created_timestamp_column=facts_.get("created_timestamp_column"), tags=dict(facts_.get("tags") or {}),
+        null_markers=tuple(facts_.get("null_markers") or ()),
     )
 
 

@@ -17,6 +17,7 @@ import pandera.errors as pe
 from contracts.model import Contract
 from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
 from services.ingest.integers import fractional_failures, integer_columns
+from services.ingest.markers import apply_null_markers
 from services.ingest.timestamps import normalize_timestamps
 
 REASON_COLUMN = "_reason"
@@ -116,7 +117,8 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
     """Checks every row of ``frame`` against ``contract``; never raises for bad data."""
     frame = frame.reset_index(drop=True)
     received = len(frame)
-    ts = normalize_timestamps(frame, contract.timestamp_columns)
+    # markers become null for checking and storing; rejected rows keep the values as received
+    ts = normalize_timestamps(apply_null_markers(frame, contract.null_markers), contract.timestamp_columns)
     row_failures = list(ts.row_failures)
     schema_failures = list(ts.schema_failures)
     typed = ts.frame

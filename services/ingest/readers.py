@@ -105,8 +105,10 @@ def _read_arrow(data: bytes, budget: Budget) -> pd.DataFrame:
 
 def _read_csv(data: bytes, budget: Budget) -> pd.DataFrame:
     budget.charge(len(data), "CSV text")  # text is not compressed: the body bounds what it decodes to
-    # keep_default_na: the usual blanks/NA mean null; dates stay text until the gate parses them.
-    return pd.read_csv(io.BytesIO(data), keep_default_na=True)
+    # Only an empty field is null: "NA", "None", "NULL", "nan" are values (carrier NA exists) unless
+    # the contract lists them as null_markers (the gate applies those, in every format alike).
+    # Dates stay text until the gate parses them.
+    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
 
 
 def _read_json(data: bytes, budget: Budget) -> pd.DataFrame:
