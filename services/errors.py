@@ -36,6 +36,11 @@ class OperationalError(FeatureguardError, RuntimeError):
     exit_code = EXIT_OPERATIONAL
 
 
+class ConfigError(OperationalError, ValueError):
+    """This installation's settings cannot be used (a malformed REDIS_URL, an unknown
+    FEATUREGUARD_REDIS_TYPE, an unreadable keys file): fix the configuration, not the data (exit 4)."""
+
+
 class StorageError(OperationalError):
     """The data home could not be written (disk full, permissions, read-only filesystem)."""
 

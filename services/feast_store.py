@@ -1,67 +1,24 @@
 """Opening the Feast store of feature_repo/ with the online store chosen for this run.
 
-Imports Feast: only commands that need the feature store load this module.
+Imports Feast (when a store is opened): only commands that need the feature store load this
+module. Which online store a run uses is decided in ``services.online_store_choice``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from services.redis_process import RedisProcess, RedisUnavailableError, redis_server_binary
-from services.settings import (
-    FEAST_REDIS_ENV,
-    HOME_ENV,
-    REDIS_URL_ENV,
-    data_home,
-    redis_url_to_feast,
-    registry_path,
-)
+from services.online_store_choice import OnlineStoreChoice, choose_online_store, configured_redis, redis_choice
+from services.settings import FEAST_REDIS_ENV, HOME_ENV, data_home, registry_path
+
+__all__ = ["OnlineStoreChoice", "REPO_PATH", "apply_definitions", "choose_online_store", "configured_redis",
+           "online_lookup", "open_store", "redis_choice", "repo_config_dict"]
 
 REPO_PATH = Path(__file__).resolve().parent.parent / "feature_repo"
-
-
-@dataclass
-class OnlineStoreChoice:
-    """Which online store a run uses, and the private redis-server to stop afterwards, if any."""
-
-    kind: str  # "redis" | "sqlite"
-    config: dict[str, Any]
-    notice: str
-    process: RedisProcess | None = field(default=None, repr=False)
-
-    def close(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
-
-
-def choose_online_store(start_private: bool = True) -> OnlineStoreChoice:
-    """REDIS_URL if set; else a private redis-server if one is installed; else Feast's SQLite."""
-    url = os.environ.get(REDIS_URL_ENV)
-    if url:
-        conn = redis_url_to_feast(url)
-        return OnlineStoreChoice("redis", {"type": "redis", "connection_string": conn}, f"online store: Redis at {conn}")
-    if start_private and redis_server_binary():
-        try:
-            proc = RedisProcess(data_dir=data_home() / "redis", persist=True)
-        except RedisUnavailableError as exc:
-            return _sqlite_choice(f"could not start redis-server ({exc})")
-        conn = proc.feast_connection_string
-        return OnlineStoreChoice(
-            "redis", {"type": "redis", "connection_string": conn},
-            f"online store: private redis-server on {conn} (data in {proc.data_dir}, stopped at exit)", proc,
-        )
-    return _sqlite_choice("redis-server not found and REDIS_URL unset")
-
-
-def _sqlite_choice(why: str) -> OnlineStoreChoice:
-    path = str(data_home() / "online.db")
-    return OnlineStoreChoice("sqlite", {"type": "sqlite", "path": path}, f"online store: SQLite at {path} ({why})")
 
 
 def repo_config_dict(online_store: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,8 @@ def ingest(
     try:
         writer = None
         if online:
-            from services.feast_store import choose_online_store, open_store
+            from services.feast_store import open_store
+            from services.online_store_choice import choose_online_store
             from services.online_write import feast_online_writer
 
             choice = choose_online_store()
@@ -105,7 +106,8 @@ def materialize(
     """Load the latest feature values from the offline store into the online store."""
     if incremental == bool(start or end) or bool(start) != bool(end):
         raise _fail("give either --start and --end, or --incremental", EXIT_UNREADABLE)
-    from services.feast_store import apply_definitions, choose_online_store, open_store
+    from services.feast_store import apply_definitions, open_store
+    from services.online_store_choice import choose_online_store
 
     choice = choose_online_store()
     console.print(choice.notice)
@@ -133,7 +135,8 @@ def online(
         if not sep:
             raise _fail(f"--entity {item!r} is not key=value", EXIT_UNREADABLE)
         row[key] = value
-    from services.feast_store import choose_online_store, online_lookup, open_store
+    from services.feast_store import online_lookup, open_store
+    from services.online_store_choice import choose_online_store
 
     choice = choose_online_store()
     try:

@@ -1,8 +1,9 @@
 """``featureguard freshness``: age of the newest offline and online value per source and feature
 view against each contract's ``max_age``; exit 1 when any SLA is breached.
 
-Online values are read from REDIS_URL, else from the private redis-server of FEATUREGUARD_HOME
-when redis-server is installed; with neither, online freshness is reported as not checked.
+Online values are read from the online store every command uses (REDIS_URL, a Cluster with
+FEATUREGUARD_REDIS_TYPE=redis_cluster; else the private redis-server of FEATUREGUARD_HOME when
+redis-server is installed); on SQLite, online freshness is reported as not checked.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def freshness(
 ) -> None:
     """Age of the newest offline and online value per source and feature view vs. its SLA."""
     from services.freshness import freshness_report
-    from services.freshness.report import redis_client_from_env
+    from services.online_store_choice import choose_online_store
 
     try:
         at = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
@@ -45,16 +46,10 @@ def freshness(
     client, choice, note = None, None, "not asked (--offline-only)"
     try:
         if online:
-            client = redis_client_from_env()
-            if client is None:
-                from services.feast_store import choose_online_store
-
-                choice = choose_online_store(start_private=True)
-                if choice.process is not None:
-                    import redis
-
-                    client = redis.Redis.from_url(choice.process.url)
-                note = choice.notice
+            choice = choose_online_store(start_private=True)
+            if choice.kind == "redis":
+                client = choice.redis_client()
+            note = choice.notice
         report = freshness_report(now=at, client=client, online_note=note)
     finally:
         if client is not None:

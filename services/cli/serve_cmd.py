@@ -37,17 +37,16 @@ def serve(
     """Serve online features, validation, ingestion, push, contracts, health and metrics over HTTP."""
     import uvicorn
 
-    from services.feast_store import choose_online_store
     from services.http.auth import KeyConfigError, load_keyring
     from services.http.metrics import MULTIPROC_FLAG
     from services.http.settings import HttpSettings
+    from services.online_store_choice import choose_online_store
 
     choice = choose_online_store(start_private=True)
     if choice.kind != "redis":
         raise _fail(f"the HTTP service needs Redis: {choice.notice}")
-    url = choice.process.url if choice.process is not None else os.environ["REDIS_URL"]
     settings = HttpSettings.from_env().with_(
-        redis_url=url, max_body_bytes=max_body_bytes, max_rows=max_rows, max_push_rows=max_push_rows,
+        redis_url=choice.url, max_body_bytes=max_body_bytes, max_rows=max_rows, max_push_rows=max_push_rows,
         max_entities=max_entities, request_timeout=timeout, open_reads=open_reads,
         api_keys_file=keys_file.resolve() if keys_file else None,
     )

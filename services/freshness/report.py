@@ -7,7 +7,6 @@ scrape time; it reads Redis from REDIS_URL (and FEATUREGUARD_REDIS_TYPE) as the 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -45,16 +44,10 @@ def repo_views() -> list[ViewSpec]:
 
 def redis_client_from_env() -> Any | None:
     """redis-py client for REDIS_URL (a Cluster when FEATUREGUARD_REDIS_TYPE=redis_cluster), or None."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        return None
-    import redis
+    from services.online_store_choice import configured_redis
 
-    if os.environ.get("FEATUREGUARD_REDIS_TYPE", "redis") == "redis_cluster":
-        from redis.cluster import RedisCluster
-
-        return RedisCluster.from_url(url)
-    return redis.Redis.from_url(url)
+    choice = configured_redis()
+    return choice.redis_client() if choice is not None else None
 
 
 def freshness_report(now: datetime | None = None, client: Any | None = None, views: list[ViewSpec] | None = None,

@@ -17,12 +17,10 @@ from services.online.aio_wire import RedisWire
 from services.online.target import RedisTarget
 from services.http.settings import HttpSettings
 from services.ingest.pipeline import OnlineWriter
-from services.settings import redis_url_to_feast, registry_path
+from services.online_store_choice import redis_choice
+from services.settings import REDIS_TYPE_ENV, registry_path  # noqa: F401  (REDIS_TYPE_ENV: re-exported)
 
 log = logging.getLogger("featureguard.http")
-
-#: "redis_cluster" makes REDIS_URL a start-up node of a Redis Cluster (Feast's ``redis_type``)
-REDIS_TYPE_ENV = "FEATUREGUARD_REDIS_TYPE"
 
 
 @dataclass
@@ -56,11 +54,9 @@ class ServiceState:
             self.registry_error = (f"feature registry {registry_path()} not found: "
                                    "run `featureguard materialize` or `featureguard serve --apply`")
             return
-        from services.feast_store import OnlineStoreChoice, open_store
+        from services.feast_store import open_store
 
-        online = {"type": "redis", "connection_string": redis_url_to_feast(url),
-                  "redis_type": os.environ.get(REDIS_TYPE_ENV, "redis")}
-        store = open_store(OnlineStoreChoice("redis", online, ""))
+        store = open_store(redis_choice(url))  # the one resolver: REDIS_URL + FEATUREGUARD_REDIS_TYPE
         self.store = store
         self.reader = make_reader(store, url, self.settings.redis_timeout, self.settings.online_timeout,
                                   self.settings.ttl_statuses)
@@ -73,7 +69,8 @@ class ServiceState:
             url = self.redis_url
             if not url:
                 raise ConnectionError("no online store configured: set REDIS_URL")
-            self.probe = RedisWire(url, self.settings.redis_timeout, self.settings.redis_timeout)
+            self.probe = RedisWire(redis_choice(url).target(), self.settings.redis_timeout,
+                                   self.settings.redis_timeout)
         await self.probe.ping()
 
     async def start(self) -> None:

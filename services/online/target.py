@@ -13,7 +13,8 @@ import socket
 import ssl as ssl_lib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlparse
+
+from services.settings import parse_redis_url  # the one Redis URL parser
 
 
 #: Error codes (the reply's first word) meaning "this Redis cannot serve the command right now",
@@ -104,14 +105,8 @@ class RedisTarget:
 
     @classmethod
     def from_url(cls, url: str, cluster: bool = False) -> "RedisTarget":
-        parsed = urlparse(url)
-        if parsed.scheme not in ("redis", "rediss"):
-            raise ValueError(f"Redis URL must start with redis:// or rediss://, got {url!r}")
-        return cls(((parsed.hostname or "127.0.0.1", parsed.port or 6379),), cluster,
-                   int((parsed.path or "/").lstrip("/") or 0),
-                   unquote(parsed.username) if parsed.username else None,
-                   unquote(parsed.password) if parsed.password else None,
-                   parsed.scheme == "rediss")
+        u = parse_redis_url(url)
+        return cls(((u.host, u.port),), cluster, 0 if cluster else u.db, u.username, u.password, u.ssl)
 
     @classmethod
     def from_feast(cls, online_store: Any) -> "RedisTarget":
