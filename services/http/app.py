@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.http.asgi import ServiceMiddleware
 from services.http.errors import install_handlers
@@ -20,6 +21,7 @@ from services.http.settings import HttpSettings
 from services.http.state import ServiceState
 
 TITLE = "featureguard"
+DOCS_ASSETS = "/docs/assets"
 
 
 def _freshness_probe():
@@ -49,8 +51,11 @@ def create_app(settings: HttpSettings | None = None) -> ServiceMiddleware:
         finally:
             await state.stop()
 
-    api = FastAPI(title=TITLE, version="1", lifespan=lifespan, openapi_url="/openapi.json",
-                  description="Online features, contract-gated ingestion and push, contracts, health and metrics.")
+    # /docs and /redoc load Swagger UI and ReDoc from this service (DOCS_ASSETS), never from a CDN;
+    # no validator badge either (Swagger UI would send the schema to validator.swagger.io)
+    api = FastAPIOffline(title=TITLE, version="1", lifespan=lifespan, openapi_url="/openapi.json",
+                         static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None},
+                         description="Online features, contract-gated ingestion and push, contracts, health and metrics.")
     install_handlers(api)
     api.include_router(build_router(state))
     views = lambda: state.reader.feature_views() if state.reader is not None else []  # noqa: E731

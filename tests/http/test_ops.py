@@ -135,3 +135,22 @@ def test_unknown_routes_and_methods_are_json(client) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     wrong = client.get("/v1/online-features")
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
+def test_docs_pages_load_everything_from_the_service_itself(client) -> None:
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+        assert "//" not in re.sub(r"<!--.*?-->", "", html.text, flags=re.S).replace("window.location.origin", ""), \
+            f"{page} names an external host"
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert any(a.endswith(".js") for a in assets), assets
+        for asset in assets:
+            assert asset.startswith("/") and not asset.startswith("//"), asset
+            loaded = client.get(asset)
+            assert loaded.status_code == 200 and len(loaded.content) > 1000, asset
+    swagger = client.get("/docs").text
+    assert '"validatorUrl": null' in swagger  # the UI never sends the schema to an outside validator
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.1")  # rendered by Swagger UI 5
