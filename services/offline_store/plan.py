@@ -44,6 +44,7 @@ class ViewPlan:
     ttl_ns: int | None
     empty_columns: tuple[tuple[str, str], ...]  # (source column, DuckDB type) for empty sources
     contract: str | None  # the "contract" tag: which contract governs the view's types
+    created_cutoff: bool = False  # only rows created by the entity time count (Feast's flag)
 
 
 def _duckdb_type(dtype: object) -> str:
@@ -84,8 +85,11 @@ def output_name(view: FeatureView, feature: str, full_feature_names: bool) -> st
 
 
 def view_plan(
-    view: FeatureView, feature_refs: Sequence[str], full_feature_names: bool, repo_path: str | None
+    view: FeatureView, feature_refs: Sequence[str], full_feature_names: bool, repo_path: str | None,
+    filter_by_created_timestamp: bool = False,
 ) -> ViewPlan:
+    """``filter_by_created_timestamp`` is Feast's flag; like Feast's stores it applies to views
+    whose source has a created-timestamp column and leaves the others as they are."""
     source = view.batch_source
     path = source_path(view, repo_path)
     join_map = view.projection.join_key_map or {}
@@ -111,4 +115,5 @@ def view_plan(
         ttl_ns=timedelta_ns(view.ttl),
         empty_columns=tuple(dict.fromkeys(empty)),
         contract=(view.tags or {}).get("contract"),
+        created_cutoff=bool(filter_by_created_timestamp and created),
     )

@@ -62,7 +62,8 @@ def _joins(con, plans: Sequence[ViewPlan], narrow: pa.Table | None = None, times
         return joins
     whole = list(joins)
     joins, rows = _restrict(con, joins, empty, narrow, timestamp)
-    checked = [i for i, j in enumerate(joins) if j.created and rows[i] and narrow.num_rows >= TIE_CHECK_RATIO * rows[i]]
+    checked = [i for i, j in enumerate(joins)  # a created-time cutoff always needs the created time
+               if j.created and not j.created_cutoff and rows[i] and narrow.num_rows >= TIE_CHECK_RATIO * rows[i]]
     for i in _tie_free(con, [(whole[i], joins[i], files[i]) for i in checked], checked):
         joins[i] = replace(joins[i], created=None)
     return joins
@@ -99,6 +100,7 @@ def _scans(con, plans: Sequence[ViewPlan]) -> tuple[list[sql.ViewJoin], list[boo
         joins.append(sql.ViewJoin(
             relation=scan.relation, keys=plan.keys, timestamp=plan.timestamp, features=plan.features,
             created=plan.created, ttl_ns=plan.ttl_ns, text_columns=scan.text_columns,
+            created_cutoff=plan.created_cutoff,
         ))
         empty.append(scan.empty)
         files.append(scan.files)

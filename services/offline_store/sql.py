@@ -23,6 +23,7 @@ from typing import Sequence
 ROW = "__fg_row"
 NS = "__fg_ns"
 ORD = "__fg_ord"
+CNS = "__fg_cns"
 
 _TWO_64 = "CAST('18446744073709551616' AS HUGEINT)"
 _TWO_63 = "CAST('9223372036854775808' AS HUGEINT)"
@@ -89,7 +90,8 @@ class ViewJoin:
 
     ``keys`` pairs each entity-frame column with the source column it equals; ``features`` pairs
     each source column with its output name. ``text_columns`` names source timestamp columns
-    stored as text, which are parsed before comparison.
+    stored as text, which are parsed before comparison. With ``created_cutoff`` only rows created
+    at or before the entity row's time count (see ``_cutoff_cte``).
     """
 
     relation: str
@@ -101,6 +103,11 @@ class ViewJoin:
     text_columns: frozenset[str] = field(default_factory=frozenset)
     window: tuple[int | None, int | None] = (None, None)
     key_filter: str | None = None
+    created_cutoff: bool = False  # Feast's filter_by_created_timestamp (needs ``created``)
+
+    def __post_init__(self) -> None:
+        if self.created_cutoff and self.created is None:
+            raise ValueError("a created-time cutoff needs the view's created-timestamp column")
 
     def ns(self, column: str) -> str:
         return epoch_ns(ident(column), column in self.text_columns)
@@ -149,8 +156,32 @@ def _view_cte(view: ViewJoin, index: int) -> str:
         cols.append(f"{ns} AS {NS}")
     else:  # event time is the key's high half (see _event_ns): one column less to sort
         cols.append(f"{order_key(ns, view.ns(view.created))} AS {ORD}")
+    if view.created_cutoff:
+        cols.append(f"{view.ns(view.created)} AS {CNS}")
     cols += [f"{ident(src)} AS {ident(f'f{i}')}" for i, (src, _) in enumerate(view.features)]
     return f"v{index} AS (SELECT {', '.join(cols)} FROM {view.scan()})"
+
+
+def _cutoff_cte(view: ViewJoin, index: int) -> str:
+    """The winning feature row per entity row when only rows created by the entity time count.
+
+    Feast's ``filter_by_created_timestamp``: a row counts when event time <= entity time and
+    created time <= entity time (a missing created time never qualifies, as in Feast's SQL and
+    Dask stores); the newest event, then newest created, wins. An ASOF join orders on one
+    inequality only, so this is a range join keeping the top row per entity row; it is used
+    only for the views the flag applies to.
+    """
+    alias = f"v{index}"
+    conditions = [f"e.{ident(ent)} = {alias}.{ident(f'k{i}')}" for i, (ent, _) in enumerate(view.keys)]
+    conditions += [f"{_event_ns(view, alias)} <= e.{NS}", f"{alias}.{CNS} <= e.{NS}"]
+    ttl = ttl_bound_ns(view.ttl_ns)
+    if ttl is not None:
+        conditions.append(f"e.{NS} - {_event_ns(view, alias)} <= {ttl}")
+    features = "".join(f", {alias}.{ident(f'f{i}')}" for i in range(len(view.features)))
+    return (
+        f"c{index} AS (SELECT e.{ROW}{features} FROM e JOIN {alias} ON {' AND '.join(conditions)} "
+        f"QUALIFY row_number() OVER (PARTITION BY e.{ROW} ORDER BY {alias}.{ORD} DESC) = 1)"
+    )
 
 
 def _event_ns(view: ViewJoin, alias: str) -> str:
@@ -159,6 +190,8 @@ def _event_ns(view: ViewJoin, alias: str) -> str:
 
 
 def _feature_select(view: ViewJoin, index: int) -> list[str]:
+    if view.created_cutoff:  # TTL already applied by the join
+        return [f"c{index}.{ident(f'f{i}')} AS {ident(name)}" for i, (_, name) in enumerate(view.features)]
     alias = f"v{index}"
     ttl = ttl_bound_ns(view.ttl_ns)
     out = []
@@ -171,6 +204,8 @@ def _feature_select(view: ViewJoin, index: int) -> list[str]:
 
 
 def _asof_clause(view: ViewJoin, index: int) -> str:
+    if view.created_cutoff:
+        return f"LEFT JOIN c{index} ON e.{ROW} = c{index}.{ROW}"
     alias = f"v{index}"
     conditions = [f"e.{ident(ent)} = {alias}.{ident(f'k{i}')}" for i, (ent, _) in enumerate(view.keys)]
     column = ORD if view.created is not None else NS
@@ -194,6 +229,7 @@ def historical_query(entities: str, timestamp: str, views: Sequence[ViewJoin]) -
         e_cols.append(f"{entity_order_key(ns)} AS {ORD}")
     ctes = [f"e AS (SELECT {', '.join(e_cols)} FROM {entities})"]
     ctes += [_view_cte(v, i) for i, v in enumerate(views)]
+    ctes += [_cutoff_cte(v, i) for i, v in enumerate(views) if v.created_cutoff]
     select = [col for i, v in enumerate(views) for col in _feature_select(v, i)]
     joins = "\n".join(_asof_clause(v, i) for i, v in enumerate(views))
     return (

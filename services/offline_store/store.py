@@ -64,7 +64,7 @@ def _source_path(config: RepoConfig, data_source: DataSource) -> str:
 class AsofOfflineStore(OfflineStore):
     """Point-in-time joins as DuckDB ``ASOF LEFT JOIN``s over Parquet FileSources."""
 
-    supports_filter_by_created_timestamp = False
+    supports_filter_by_created_timestamp = True
 
     @staticmethod
     def get_historical_features(
@@ -77,9 +77,8 @@ class AsofOfflineStore(OfflineStore):
         full_feature_names: bool = False,
         **kwargs: Any,
     ) -> RetrievalJob:
-        if kwargs.get("filter_by_created_timestamp"):
-            raise NotImplementedError("filter_by_created_timestamp is not supported by AsofOfflineStore")
-        plans = [view_plan(fv, feature_refs, full_feature_names, _repo_path(config)) for fv in feature_views]
+        cutoff = bool(kwargs.get("filter_by_created_timestamp"))
+        plans = [view_plan(fv, feature_refs, full_feature_names, _repo_path(config), cutoff) for fv in feature_views]
         odfvs = OnDemandFeatureView.get_requested_odfvs(feature_refs, project, registry)
         window = None
         if entity_df is None:
