@@ -27,6 +27,8 @@ from services.ingest.commit import BatchInProgress
 from services.ingest.receipts import IdempotencyKeyReused, Receipt
 
 MAX_NAME = 200
+#: a second request for a batch being stored waits this long for the first, then answers 409
+LOCK_WAIT_SECONDS = 10.0
 
 
 class OnlineStoreDown(RuntimeError):
@@ -85,16 +87,19 @@ def _receipt_answer(receipt: Receipt) -> tuple[int, dict[str, Any]]:
 
 def store_batch(source: str, data: bytes, fmt: str, name: str, policy: str, idempotency_key: str | None,
                 max_rows: int, online_writer: OnlineWriter | None = None,
-                is_down: Callable[[BaseException], bool] = lambda _: False) -> tuple[int, dict[str, Any]]:
+                is_down: Callable[[BaseException], bool] = lambda _: False,
+                key_scope: str | None = None) -> tuple[int, dict[str, Any]]:
     """The foundation's ingest (the CLI's code path): staged files, online write (if any), receipt.
 
     Any failure before the receipt rolls the batch back inside the pipeline: if the online store
-    fails the write, nothing is acknowledged or kept (the caller answers 503).
+    fails the write, nothing is acknowledged or kept (the caller answers 503). ``key_scope`` (the
+    API key's digest) scopes the Idempotency-Key, so producers cannot see each other's batches.
     """
     contract_or_404(source)
     check_rows(data, fmt, max_rows)
     try:
-        receipt = ingest_bytes(source, data, fmt, name[:MAX_NAME], policy, online_writer, idempotency_key)  # type: ignore[arg-type]
+        receipt = ingest_bytes(source, data, fmt, name[:MAX_NAME], policy, online_writer,  # type: ignore[arg-type]
+                               idempotency_key, key_scope, LOCK_WAIT_SECONDS)
     except IdempotencyKeyReused as exc:
         raise ApiError(422, "idempotency_key_reused", str(exc), "Idempotency-Key") from None
     except BatchInProgress as exc:

@@ -104,7 +104,7 @@ def build_router(state: ServiceState) -> APIRouter:
 
     async def store(source: str, request: Request, path: str, name: str, policy: str, key: str | None,
                     max_rows: int, online: bool) -> Response:
-        state.keys.check(_key(request), f"write:{source}")
+        api_key = state.keys.check(_key(request), f"write:{source}")
         contract_or_404(source)
         name = batch_name(name)
         key = _idempotency_key(key)
@@ -119,7 +119,7 @@ def build_router(state: ServiceState) -> APIRouter:
         request.scope[STORING] = True  # a timeout from here on cannot say the batch was not stored
         try:
             status, receipt = await run_in_threadpool(store_batch, source, body, fmt, name, policy, key, max_rows,
-                                                      writer, is_redis_down)
+                                                      writer, is_redis_down, api_key.digest if api_key else None)
         except OnlineStoreDown as exc:
             metrics.batches.labels(source, path, "unavailable").inc()
             raise redis_down_error(exc.__cause__) from None
