@@ -97,6 +97,18 @@ def _collect(cases: pd.DataFrame) -> tuple[list[CheckFailure], list[CheckFailure
     return [*rows.values(), *(_frame_failure(c, by_row) for c, by_row in frame_checks.items())], list(batch.values())
 
 
+def _without_knock_on_errors(batch: list[CheckFailure]) -> list[CheckFailure]:
+    """Drops value checks that only crashed (TypeError, no row) on a column that could not be typed.
+
+    Pandera still runs ``in_range`` on a text column it failed to coerce; the check raises and
+    is reported as a row-less failure. The type failure already says why the batch is refused;
+    without one, a crashing check is a real problem and is kept.
+    """
+    if not any(f.check.startswith(("dtype(", "coerce_dtype(")) for f in batch):
+        return batch
+    return [f for f in batch if _is_schema_level(f.check) or f.rows]
+
+
 def _frame_failure(check: str, by_row: dict[int, dict[str, object]]) -> CheckFailure:
     """One failure per frame-level check; its columns are those pandera named for it."""
     columns = list(dict.fromkeys(c for values in by_row.values() for c in values))
@@ -135,7 +147,7 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
         except pe.SchemaErrors as errors:
             found_rows, found_batch = _collect(errors.failure_cases)
             row_failures.extend(found_rows)
-            schema_failures.extend(found_batch)
+            schema_failures.extend(_without_knock_on_errors(found_batch))
         except pe.SchemaError as error:  # raised outside lazy collection, e.g. by a broken check
             schema_failures.append(schema_failure("schema", str(error).splitlines()[0]))
 

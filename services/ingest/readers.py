@@ -6,6 +6,15 @@ read without type inference on timestamps, and nothing is silently dropped.
 Every reader is held to a decoded-bytes limit checked before the big allocation (see
 ``services.ingest.decoded``): past it, ``BatchTooLargeError`` (an operational error: CLI exit 4,
 HTTP 413), never an out-of-memory worker.
+
+A batch with no rows is refused as unreadable in every format alike (a header-only CSV, ``[]``,
+an empty JSON-lines file, a zero-row Parquet or Arrow file, a 0-byte file): an export that
+selected nothing is a producer bug, and a receipt "accepted, 0 rows" would hide it. So is a
+batch naming one column twice (a CSV header ``temp,temp`` is not silently read as ``temp.1``).
+
+:func:`count_rows` gives the row count a reader would produce without building a frame, for
+request limits: Parquet and Arrow from metadata, CSV by records (quoted newlines and blank lines
+as the CSV reader counts them), JSON by records.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from services.ingest.decoded import (
     read_parquet_bounded,
 )
 
-__all__ = ["BatchTooLargeError", "UnreadableBatchError", "read_bytes", "read_file"]
+__all__ = ["BatchTooLargeError", "UnreadableBatchError", "count_csv_rows", "count_rows", "read_bytes", "read_file"]
 
 FORMATS = ("parquet", "csv", "json", "arrow")
 
@@ -76,13 +85,29 @@ def read_bytes(data: bytes, fmt: str, name: str = "batch", max_decoded_bytes: in
     budget = Budget(name, max_decoded_bytes if max_decoded_bytes is not None else configured_limit())
     try:
         frame = _READERS[fmt](data, budget)
-    except (UnreadableBatchError, BatchTooLargeError):
+    except BatchTooLargeError:
         raise
+    except UnreadableBatchError as exc:
+        raise UnreadableBatchError(f"{name}: {exc}") from exc
     except Exception as exc:  # parsers raise many types; the caller needs one
         raise UnreadableBatchError(f"{name}: not valid {fmt}: {type(exc).__name__}: {exc}") from exc
+    if len(frame) == 0:
+        raise UnreadableBatchError(f"{name}: no rows (an empty batch is refused in every format)")
     if len(frame.columns) == 0:
         raise UnreadableBatchError(f"{name}: no columns")
+    try:
+        _refuse_duplicates([str(c) for c in frame.columns])
+    except UnreadableBatchError as exc:
+        raise UnreadableBatchError(f"{name}: {exc}") from None
     return frame.reset_index(drop=True)
+
+
+def _refuse_duplicates(columns: list[str]) -> None:
+    seen: set[str] = set()
+    twice = [c for c in columns if c in seen or seen.add(c)]  # type: ignore[func-returns-value]
+    if twice:
+        listed = ", ".join(repr(c) for c in dict.fromkeys(twice))
+        raise UnreadableBatchError(f"duplicate column {listed}; each column may appear once")
 
 
 def read_file(path: Path, max_decoded_bytes: int | None = None) -> tuple[pd.DataFrame, bytes]:
@@ -108,7 +133,10 @@ def _read_csv(data: bytes, budget: Budget) -> pd.DataFrame:
     # Only an empty field is null: "NA", "None", "NULL", "nan" are values (carrier NA exists) unless
     # the contract lists them as null_markers (the gate applies those, in every format alike).
     # Dates stay text until the gate parses them.
-    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+    header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False)
+    _refuse_duplicates([str(c) for c in header.iloc[0]] if len(header) else [])
+    return frame  # pandas renamed a repeated header to "temp.1": refused above, by its real name
 
 
 def _read_json(data: bytes, budget: Budget) -> pd.DataFrame:
@@ -122,3 +150,38 @@ def _read_json(data: bytes, budget: Budget) -> pd.DataFrame:
 
 
 _READERS = {"parquet": _read_parquet, "csv": _read_csv, "json": _read_json, "arrow": _read_arrow}
+
+
+def count_csv_rows(data: bytes) -> int:
+    """Records in a CSV body as the CSV reader counts them: not lines (a quoted field may hold
+    newlines), blank lines skipped, header excluded."""
+    if b'"' in data:  # quotes toggle: every odd piece is inside quotes ("" inside is two toggles)
+        data = b"".join(piece if i % 2 == 0 else b"q" for i, piece in enumerate(data.split(b'"')))
+    records = sum(1 for line in data.splitlines() if line.strip())
+    return max(records - 1, 0)
+
+
+def count_rows(data: bytes, fmt: str) -> int | None:
+    """Rows of a batch without decoding it; None when it cannot be read (the reader says why)."""
+    try:
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows
+        if fmt == "arrow":
+            from services.ingest.decoded import ipc_messages
+
+            return sum(m.rows for m in ipc_messages(data))
+        if fmt == "csv":
+            return count_csv_rows(data)
+        if fmt == "json":
+            if data.lstrip().startswith(b"["):
+                import orjson
+
+                doc = orjson.loads(data)
+                return len(doc) if isinstance(doc, list) else None
+            return sum(1 for line in data.splitlines() if line.strip())
+    except Exception:  # unreadable input is the reader's to report, with its own message
+        return None
+    return None

@@ -42,13 +42,15 @@ def _entry(rule: dict[str, Any], failures: list[CheckFailure], frame: pd.DataFra
            batch_ok: bool) -> dict[str, Any]:
     rows = sorted({r for f in failures for r in f.rows})
     failed = len(rows) if rows else sum(f.count for f in failures)
+    if failures and not failed:  # a batch-level failure (extra column, typed naive times): every row refused
+        failed = received
     status = "failed" if failures else ("passed" if batch_ok else "not checked")
     return {
         "column": rule["column"], "check": rule["check"], "expected": rule["expected"], "status": status,
         "failed": failed, "failure_rate": round(failed / received, 6) if received else 0.0,
         "pandera_check": sorted({f.check for f in failures}),
         "failing_columns": sorted({c for f in failures for c in (f.column or "").split(",") if c}),
-        "message": "; ".join(f.message for f in failures if f.message),
+        "message": "; ".join(dict.fromkeys(f.message for f in failures if f.message)),
         "examples": [e for f in failures for e in f.examples][:SAMPLE_ROWS],
         "sample_rows": _sample(frame, rows),
     }
