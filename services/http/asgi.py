@@ -17,6 +17,7 @@ from services.errors import OnlineStoreUnavailable
 from services.http.auth import presented_key
 from services.http.errors import ApiError, error_bytes, internal_error_body
 from services.http.limits import read_body
+from services.ingest.decoded import decoded_bytes_limit
 from services.online.plan import EntityValueError, UnknownFeatureError
 from services.online.target import CONNECTION_RETRY_AFTER, unavailable_retry_after
 from services.http.online_request import parse_online_request
@@ -167,9 +168,10 @@ class ServiceMiddleware:
             body_pending = not body_done
             return message
 
-        try:
-            async with asyncio.timeout(self.state.settings.request_timeout):
-                await self.app(scope, tracking_receive, tracking_send)
+        try:  # the decoded-bytes limit reaches the worker threads that read batches (contextvars)
+            with decoded_bytes_limit(self.state.settings.max_decoded_bytes):
+                async with asyncio.timeout(self.state.settings.request_timeout):
+                    await self.app(scope, tracking_receive, tracking_send)
         except TimeoutError:
             if not started:
                 status, body = timeout_answer(self.state.settings.request_timeout, body_pending,

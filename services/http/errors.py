@@ -16,6 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from services.errors import OnlineStoreUnavailable, OperationalError
+from services.http.settings import MAX_DECODED_BYTES_ENV
+from services.ingest.decoded import BatchTooLargeError
+
 log = logging.getLogger("featureguard.http")
 
 JSON = "application/json"
@@ -61,6 +65,14 @@ def api_error_response(exc: ApiError) -> Response:
     return Response(exc.body(), status_code=exc.status, media_type=JSON, headers=exc.headers or None)
 
 
+def batch_too_large(exc: BatchTooLargeError) -> ApiError:
+    """413 naming the limit: the batch would decode past it (nothing was decoded or stored)."""
+    return ApiError(413, "batch_too_large",
+                    f"the batch decodes to at least {exc.observed:,} bytes, over this service's limit of "
+                    f"{exc.limit:,} decoded bytes ({MAX_DECODED_BYTES_ENV}); send it in smaller batches", "body",
+                    limit_bytes=exc.limit, limit_name=MAX_DECODED_BYTES_ENV)
+
+
 def internal_error_body() -> tuple[bytes, str]:
     """A 500 body naming a reference the server log carries next to the traceback."""
     ref = uuid.uuid4().hex[:12]
@@ -95,6 +107,22 @@ def install_handlers(app: FastAPI) -> None:
         field = "path" if exc.status_code == 404 else ("method" if exc.status_code == 405 else None)
         return Response(error_bytes(code, detail, field), status_code=exc.status_code, media_type=JSON,
                         headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(BatchTooLargeError)
+    async def _too_large(_: Request, exc: BatchTooLargeError) -> Response:
+        return api_error_response(batch_too_large(exc))
+
+    @app.exception_handler(OnlineStoreUnavailable)
+    async def _online_store(_: Request, exc: OnlineStoreUnavailable) -> Response:
+        from services.http.asgi import redis_down_error  # asgi builds on this module
+
+        return api_error_response(redis_down_error(exc))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        """Storage, configuration, limits: not a bug and not the request's fault; one line, no trace."""
+        log.warning("operational failure on %s %s: %s", request.method, request.url.path, exc)
+        return api_error_response(ApiError(503, "operational_failure", str(exc), None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,9 +1,10 @@
 """Request size limits: bodies are cut off at the byte limit while streaming, and rows are counted
-cheaply (metadata, line counts) before the contract gate parses a batch."""
+cheaply (metadata, CSV records, JSON lines) before the contract gate parses a batch."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 from typing import Any, Awaitable, Callable
 
@@ -71,23 +72,21 @@ async def _rest(receive: Receive, message: dict[str, Any], chunks: list[bytes], 
 
 
 def count_rows(data: bytes, fmt: str) -> int | None:
-    """Rows in a batch without building a DataFrame; None when the batch cannot be read (the gate
-    then reports why). CSV and JSON lines are counted by lines, an upper bound."""
+    """Rows in a batch without decoding it: Parquet and Arrow from their metadata (a compressed
+    IPC body is never decompressed here), CSV records as pandas reads them (a quoted field may
+    hold newlines), JSON lines by lines. None when the batch cannot be read (the gate then
+    reports why)."""
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
             return pq.read_metadata(io.BytesIO(data)).num_rows
         if fmt == "arrow":
-            import pyarrow as pa
+            from services.ingest.decoded import ipc_messages
 
-            try:
-                return pa.ipc.open_file(pa.BufferReader(data)).read_all().num_rows
-            except pa.ArrowInvalid:
-                return pa.ipc.open_stream(pa.BufferReader(data)).read_all().num_rows
+            return sum(message.rows for message in ipc_messages(data))
         if fmt == "csv":
-            lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            return max(lines - 1, 0)
+            return count_csv_rows(data)
         if fmt == "json":
             stripped = data.lstrip()
             if stripped.startswith(b"["):
@@ -97,6 +96,19 @@ def count_rows(data: bytes, fmt: str) -> int | None:
     except Exception:  # unreadable input is the gate's to report, with its own message
         return None
     return None
+
+
+def count_csv_rows(data: bytes) -> int:
+    """Data rows of a CSV (header excluded, blank lines skipped, as ``pandas.read_csv`` does).
+
+    Without a quote character every line break ends a record, so lines are counted in C; with
+    quotes, the csv module finds the records (a quoted field may span lines). Latin-1 maps every
+    byte to one character, so any encoding's quotes and line breaks (ASCII in UTF-8) are seen."""
+    if b'"' not in data:
+        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        return max(sum(1 for line in lines if line) - 1, 0)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="latin-1", newline="")
+    return max(sum(1 for record in csv.reader(text) if record) - 1, 0)
 
 
 def check_rows(data: bytes, fmt: str, limit: int) -> None:

@@ -60,7 +60,8 @@ _DESCRIPTIONS = {
     403: "The key lacks the scope this route needs.",
     404: "Unknown source, feature service or feature.",
     406: "The requested representation is not available.",
-    413: "Body larger than the byte limit, or more rows/entities than allowed per request.",
+    413: "Body larger than the byte limit, a batch that would decode past the decoded-bytes limit, or "
+         "more rows/entities than allowed per request.",
     415: "Unsupported Content-Type.",
     422: "The request or the batch is malformed, or no row of it passed its contract; nothing written "
          "offline or online (a batch's receipt is in the body).",

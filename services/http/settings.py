@@ -13,6 +13,8 @@ from pathlib import Path
 PREFIX = "FEATUREGUARD_HTTP_"
 API_KEYS_ENV = "FEATUREGUARD_API_KEYS"
 API_KEYS_FILE_ENV = "FEATUREGUARD_API_KEYS_FILE"
+#: the variable a 413 for a batch that decodes too large names
+MAX_DECODED_BYTES_ENV = PREFIX + "MAX_DECODED_BYTES"
 
 
 def _env(name: str, default: str) -> str:
@@ -29,7 +31,9 @@ class HttpSettings:
 
     ``open_reads`` lets online reads and contract reads through without a key; writes always
     need a key with the right scope. ``ttl_statuses`` marks values older than their view's TTL
-    OUTSIDE_MAX_AGE (the value is still returned, as Feast does). Sizes are bytes, times seconds.
+    OUTSIDE_MAX_AGE (the value is still returned, as Feast does). ``max_decoded_bytes`` bounds what a
+    batch decodes to, checked from Parquet/Arrow metadata before decoding: a few KB of Parquet can
+    expand to gigabytes, which ``max_body_bytes`` cannot see. Sizes are bytes, times seconds.
     """
 
     redis_url: str | None = None
@@ -37,6 +41,7 @@ class HttpSettings:
     max_rows: int = 200_000
     max_push_rows: int = 1_000
     max_entities: int = 1_000
+    max_decoded_bytes: int = 128 * 1024 * 1024  # what one batch may decode to (Parquet/Arrow expand)
     request_timeout: float = 30.0
     online_timeout: float = 2.0
     redis_timeout: float = 1.0
@@ -55,6 +60,7 @@ class HttpSettings:
             max_rows=int(_env("MAX_ROWS", str(cls.max_rows))),
             max_push_rows=int(_env("MAX_PUSH_ROWS", str(cls.max_push_rows))),
             max_entities=int(_env("MAX_ENTITIES", str(cls.max_entities))),
+            max_decoded_bytes=int(_env("MAX_DECODED_BYTES", str(cls.max_decoded_bytes))),
             request_timeout=float(_env("REQUEST_TIMEOUT", str(cls.request_timeout))),
             online_timeout=float(_env("ONLINE_TIMEOUT", str(cls.online_timeout))),
             redis_timeout=float(_env("REDIS_TIMEOUT", str(cls.redis_timeout))),
@@ -75,6 +81,7 @@ class HttpSettings:
             PREFIX + "MAX_ROWS": str(self.max_rows),
             PREFIX + "MAX_PUSH_ROWS": str(self.max_push_rows),
             PREFIX + "MAX_ENTITIES": str(self.max_entities),
+            PREFIX + "MAX_DECODED_BYTES": str(self.max_decoded_bytes),
             PREFIX + "REQUEST_TIMEOUT": str(self.request_timeout),
             PREFIX + "ONLINE_TIMEOUT": str(self.online_timeout),
             PREFIX + "REDIS_TIMEOUT": str(self.redis_timeout),
