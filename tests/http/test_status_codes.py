@@ -123,3 +123,28 @@ def test_a_timeout_after_the_batch_was_handed_on_says_it_may_be_stored(stores) -
                               stall=False)
     assert status == 504 and body["error"] == "timeout"
     assert "may still be stored" not in body["detail"] and "nothing was stored" in body["detail"]
+
+
+def test_operational_failures_are_503_never_500(stores) -> None:
+    from services.errors import OnlineStoreUnavailable, OperationalError, StorageError
+
+    def raising(exc: Exception):
+        async def endpoint():
+            raise exc
+        return endpoint
+
+    with client_for(stores.redis.url) as client:
+        api = client.app.fastapi
+        for path, exc in (("/t/storage", StorageError("cannot write /data: No space left on device")),
+                          ("/t/operational", OperationalError("FEATUREGUARD_X must be a number")),
+                          ("/t/online", OnlineStoreUnavailable("Redis at 127.0.0.1:1 is loading")),
+                          ("/t/bug", KeyError("a bug"))):
+            api.add_api_route(path, raising(exc), methods=["GET"])
+        storage, operational = client.get("/t/storage"), client.get("/t/operational")
+        online, bug = client.get("/t/online"), client.get("/t/bug")
+    assert storage.status_code == 503 and storage.json() == {
+        "error": "operational_failure", "detail": "cannot write /data: No space left on device", "field": None}
+    assert operational.status_code == 503 and "FEATUREGUARD_X" in operational.json()["detail"]
+    assert online.status_code == 503 and online.json()["error"] == "online_store_unavailable"
+    assert online.headers["retry-after"] == "1"
+    assert bug.status_code == 500 and bug.json()["error"] == "internal_error"
