@@ -95,9 +95,18 @@ class Budget:
     used: int = 0
 
     def charge(self, nbytes: int, what: str = "") -> None:
+        """Adds ``nbytes`` to what this batch decodes to; refuses the batch past the limit."""
         self.used += int(nbytes)
         if self.used > self.limit:
             raise BatchTooLargeError(self.name, self.used, self.limit, what=what)
+
+    def check(self, bound: int, what: str) -> None:
+        """Refuses the batch if an upper bound known in advance is already past the limit."""
+        if bound > self.limit:
+            raise BatchTooLargeError(self.name, int(bound), self.limit, what=what)
+
+    def fresh(self) -> "Budget":
+        return Budget(self.name, self.limit)
 
 
 # --- Arrow arrays -------------------------------------------------------------------------------
@@ -125,10 +134,6 @@ def array_nbytes(array) -> int:
         else:
             total += chunk.nbytes
     return total
-
-
-def table_nbytes(table) -> int:
-    return sum(array_nbytes(column) for column in table.columns)
 
 
 # --- Parquet ------------------------------------------------------------------------------------
@@ -168,11 +173,10 @@ def read_parquet_bounded(data: bytes, budget: Budget):
                 known += pages
             else:  # PLAIN / DELTA_LENGTH_BYTE_ARRAY: the bytes are in the pages, plus one offset per value
                 known += pages + 8 * rows
-    budget.charge(known, "column metadata")
-    budget.used = 0
-    for column in sorted(measured):  # together, so the full read below fits too
-        _measure_in_batches(footer, column, budget)
-    budget.used = 0
+    budget.check(known, "column metadata")
+    measuring = budget.fresh()  # all of them together, so the full read below fits too
+    for column in sorted(measured):
+        _measure_in_batches(footer, column, measuring)
     table = pq.ParquetFile(pa.BufferReader(data), read_dictionary=sorted(dictionary) or None).read()
     for name in table.column_names:
         budget.charge(array_nbytes(table.column(name)), f"column {name!r}")
@@ -254,12 +258,12 @@ def ipc_messages(data: bytes) -> Iterator[IpcMessage]:
         body = message.body
         size = body.size if body is not None else 0
         if _field(meta, batch, 3) is not None and size:  # compressed: sum the length prefixes
-            yield IpcMessage(rows if kind == _RECORD_BATCH else 0, _decompressed(meta, batch, body.to_pybytes()))
+            yield IpcMessage(rows if kind == _RECORD_BATCH else 0, _decompressed(meta, batch, memoryview(body)))
         else:
             yield IpcMessage(rows if kind == _RECORD_BATCH else 0, size)
 
 
-def _decompressed(meta: bytes, batch: int, body: bytes) -> int:
+def _decompressed(meta: bytes, batch: int, body: memoryview) -> int:
     buffers_at = _field(meta, batch, 2)
     if buffers_at is None:
         return 0
@@ -278,8 +282,7 @@ def read_arrow_bounded(data: bytes, budget: Budget):
     """The IPC table, decompressed only once known to fit, and streamed batch by batch."""
     import pyarrow as pa
 
-    budget.charge(sum(m.decoded for m in ipc_messages(data)), "decompressed buffers")
-    budget.used = 0
+    budget.check(sum(m.decoded for m in ipc_messages(data)), "decompressed buffers")
     try:
         reader = pa.ipc.open_file(pa.BufferReader(data))
         batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
