@@ -21,6 +21,7 @@ from feast.infra.offline_stores.file_source import FileLoggingDestination
 from feast.infra.offline_stores.offline_utils import get_pyarrow_schema_from_batch_source
 from feast.repo_config import RepoConfig
 
+from services.ingest import atomic
 from services.offline_store.plan import source_path
 
 
@@ -29,14 +30,9 @@ class ContractGovernedWriteError(PermissionError):
 
 
 def write_atomically(table: pa.Table, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"  # hidden: never read
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    """Ingestion's atomic write (fsync of the file, its folder and any new folder); the hidden
+    temp file sits beside the target, so readers of the folder never see it."""
+    return atomic.write_atomically(target, target.parent, lambda tmp: pq.write_table(table, tmp))
 
 
 def _is_single_file(path: str) -> bool:

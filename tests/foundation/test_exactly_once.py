@@ -164,3 +164,48 @@ def test_cli_ingest_online_with_redis_down_leaves_nothing(down_home, weather_row
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode != 0, out.stdout
     assert_nothing_stored(down_home)
+
+
+# ------------------------------------------------------------------ repeats of the same bytes
+
+def test_the_same_bytes_after_a_contract_version_bump_are_a_repeat(fg_home, weather_rows, monkeypatch):
+    import dataclasses
+
+    from contracts import get_contract
+    from services.ingest import pipeline
+
+    data = _parquet(weather_rows)
+    first = ingest_bytes("weather", data, "parquet")
+    assert first.contract_version == "1.0.0" and first.note is None
+    bumped = dataclasses.replace(get_contract("weather"), version="1.0.1")
+    monkeypatch.setattr(pipeline, "get_contract", lambda source: bumped if source == "weather" else get_contract(source))
+    again = ingest_bytes("weather", data, "parquet")
+    assert again.duplicate and again.batch_id == first.batch_id
+    assert again.contract_version == "1.0.0", "the receipt says which version the rows were checked under"
+    assert "contract version 1.0.0" in again.note and "not checked again under contract version 1.0.1" in again.note
+    assert assert_every_visible_row_has_a_receipt(fg_home) == len(weather_rows)
+
+
+def test_a_repeat_with_another_policy_or_online_says_what_was_not_applied(fg_home, weather_rows):
+    data = _parquet(weather_rows)
+    first = ingest_bytes("weather", data, "parquet", policy="strict")
+    calls: list[int] = []
+
+    def online_writer(contract, stored) -> int:  # records that it ran; the repeat must not call it
+        calls.append(len(stored))
+        return len(stored)
+
+    other_policy = ingest_bytes("weather", data, "parquet", policy="quarantine")
+    assert other_policy.duplicate and other_policy.policy == "strict"
+    assert other_policy.note.startswith(f"identical bytes were already ingested under policy=strict, contract "
+                                        f"version 1.0.0 on {first.received_at}")
+    assert "this request's policy=quarantine was not applied" in other_policy.note
+
+    online = ingest_bytes("weather", data, "parquet", policy="strict", online_writer=online_writer)
+    assert online.duplicate and calls == []
+    assert "online write was not applied" in online.note and "policy" not in online.note.split("; ", 1)[1]
+
+    plain = ingest_bytes("weather", data, "parquet", policy="strict")
+    assert plain.duplicate and plain.note is None
+    stored = receipt_store().get(first.batch_id)
+    assert stored.note is None and not stored.duplicate, "the stored receipt stays the original"

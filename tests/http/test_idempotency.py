@@ -123,3 +123,20 @@ def test_same_key_same_bytes_is_the_original_receipt(stores, route: str) -> None
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["duplicate"] is True and again.json()["batch_id"] == first.json()["batch_id"]
     assert again.json()["note"] is None
+
+
+def test_a_repeat_with_another_policy_or_online_says_so_in_the_receipt(stores) -> None:
+    from tests.http.conftest import redis_snapshot
+
+    body = records(weather_rows(3))
+    headers = {**JSON, **auth(WEATHER_WRITER)}
+    with client_for(stores.redis.url) as client:
+        first = client.post("/v1/ingest/weather?policy=strict", content=body, headers=headers)
+        assert first.status_code == 201 and first.json()["note"] is None
+        policy = client.post("/v1/ingest/weather", content=body, headers=headers)
+        online = client.post("/v1/ingest/weather?policy=strict&online=true", content=body, headers=headers)
+    assert policy.status_code == 200 and policy.json()["duplicate"] is True
+    assert "under policy=strict" in policy.json()["note"]
+    assert "this request's policy=quarantine was not applied" in policy.json()["note"]
+    assert online.status_code == 200 and "online write was not applied" in online.json()["note"]
+    assert redis_snapshot(stores) == {}, "a repeat writes nothing online"
