@@ -123,11 +123,11 @@ def test_loading_after_a_restart_is_503_then_serves(stores, tmp_path: Path) -> N
         admin.close()
     finally:
         first.kill()
-    # 12,000 keys at 250 us each: ~3 s of LOADING, events served every 1 KB of the RDB file
-    loading = LoadingRedis(data_dir=data_dir, port=port, extra_args=[
-        "--key-load-delay", "250", "--loading-process-events-interval-bytes", "1024"])
-    try:
-        with client_for(loading.url, online_timeout=1.0, redis_timeout=1.0) as client:
+    with client_for(first.url, online_timeout=1.0, redis_timeout=1.0) as client:  # up before Redis is back
+        # 12,000 keys at 250 us each: ~3 s of LOADING, events served every 1 KB of the RDB file
+        loading = LoadingRedis(data_dir=data_dir, port=port, extra_args=[
+            "--key-load-delay", "250", "--loading-process-events-interval-bytes", "1024"])
+        try:
             started = time.monotonic()
             _assert_503(client.post("/v1/online-features", json=LOOKUP, headers=auth(READER)), "LOADING")
             _assert_push_refused(client, stores.home, "LOADING")
@@ -140,8 +140,8 @@ def test_loading_after_a_restart_is_503_then_serves(stores, tmp_path: Path) -> N
             assert response.status_code == 200
             assert response.json()["results"][1]["statuses"] == ["PRESENT", "PRESENT"]  # the saved push
             assert client.get("/readyz").status_code == 200
-    finally:
-        loading.stop()
+        finally:
+            loading.stop()
 
 
 def test_read_only_replica_serves_reads_and_refuses_pushes(stores) -> None:
