@@ -1,16 +1,14 @@
 """Request size limits: bodies are cut off at the byte limit while streaming, and rows are counted
-cheaply (metadata, CSV records, JSON lines) before the contract gate parses a batch."""
+without decoding (``services.ingest.readers.count_rows``: Parquet/Arrow metadata, CSV records,
+JSON records) before the contract gate parses a batch."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from typing import Any, Awaitable, Callable
 
-import orjson
-
 from services.http.errors import ApiError
+from services.ingest.readers import count_csv_rows, count_rows  # noqa: F401  (rows without decoding)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -69,46 +67,6 @@ async def _rest(receive: Receive, message: dict[str, Any], chunks: list[bytes], 
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-
-
-def count_rows(data: bytes, fmt: str) -> int | None:
-    """Rows in a batch without decoding it: Parquet and Arrow from their metadata (a compressed
-    IPC body is never decompressed here), CSV records as pandas reads them (a quoted field may
-    hold newlines), JSON lines by lines. None when the batch cannot be read (the gate then
-    reports why)."""
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_metadata(io.BytesIO(data)).num_rows
-        if fmt == "arrow":
-            from services.ingest.decoded import ipc_messages
-
-            return sum(message.rows for message in ipc_messages(data))
-        if fmt == "csv":
-            return count_csv_rows(data)
-        if fmt == "json":
-            stripped = data.lstrip()
-            if stripped.startswith(b"["):
-                doc = orjson.loads(data)
-                return len(doc) if isinstance(doc, list) else None
-            return sum(1 for line in data.splitlines() if line.strip())
-    except Exception:  # unreadable input is the gate's to report, with its own message
-        return None
-    return None
-
-
-def count_csv_rows(data: bytes) -> int:
-    """Data rows of a CSV (header excluded, blank lines skipped, as ``pandas.read_csv`` does).
-
-    Without a quote character every line break ends a record, so lines are counted in C; with
-    quotes, the csv module finds the records (a quoted field may span lines). Latin-1 maps every
-    byte to one character, so any encoding's quotes and line breaks (ASCII in UTF-8) are seen."""
-    if b'"' not in data:
-        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-        return max(sum(1 for line in lines if line) - 1, 0)
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="latin-1", newline="")
-    return max(sum(1 for record in csv.reader(text) if record) - 1, 0)
 
 
 def check_rows(data: bytes, fmt: str, limit: int) -> None:
