@@ -40,14 +40,17 @@ class OnlineStoreChoice:
             raise ValueError(f"the online store is {self.kind}, not Redis")
         return RedisTarget.from_feast(self.config)
 
-    def redis_client(self, connect_timeout: float = 2.0, timeout: float = 30.0) -> Any:
-        """A redis-py client (``RedisCluster`` on a cluster) with timeouts, so a hung Redis fails
-        the command instead of stalling it."""
+    def redis_client(self, connect_timeout: float = 2.0, timeout: float = 10.0) -> Any:
+        """A redis-py client (``RedisCluster`` on a cluster) with timeouts and no retries, so a
+        hung Redis fails the command within ``timeout`` instead of stalling it (redis-py would
+        otherwise retry a timed-out command three times)."""
         import redis
+        from redis.backoff import NoBackoff
         from redis.cluster import ClusterNode, RedisCluster
+        from redis.retry import Retry
 
         t = self.target()
-        common = dict(username=t.username, password=t.password, ssl=t.ssl,
+        common = dict(username=t.username, password=t.password, ssl=t.ssl, retry=Retry(NoBackoff(), 0),
                       socket_connect_timeout=connect_timeout, socket_timeout=timeout)
         if t.cluster:
             return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in t.nodes], **common)

@@ -1,7 +1,11 @@
 """``featureguard``: validate and ingest batches, materialize, look up online features, run the demo.
 
-Exit codes: 0 success; 1 violations (validate) or a rejected batch (ingest); 2 unknown source or
-unreadable input; 3 a partially accepted batch (some rows quarantined).
+Exit codes: 0 success; 1 violations (validate) or a rejected batch (ingest); 2 unknown source,
+unreadable input or bad arguments; 3 a partially accepted batch (some rows quarantined); 4 an
+operational failure (disk full or unwritable, Redis down or not answering, a configured limit,
+unusable configuration): not the data's fault, retry once it is fixed; 70 an internal error (a
+bug). Failures print one line naming the cause; `--debug` (or FEATUREGUARD_DEBUG=1) adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -12,15 +16,25 @@ from typing import Optional
 
 import typer
 
+from services.cli import failures
 from services.cli.render import console, err_console, print_json, print_receipt, print_validation
+from services.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+# No pretty tracebacks: main() turns every failure into one line (the traceback only with --debug).
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="\n\n".join(" ".join(par.split()) for par in __doc__.split("\n\n")))  # paragraphs re-flowed
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_PARTIAL = 0, 1, 2, 3
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", envvar=failures.DEBUG_ENV,
+                               help="Print the traceback of a failure (also FEATUREGUARD_DEBUG=1)."),
+) -> None:
+    failures.set_debug(debug)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}")
+    failures.say(message)
     return typer.Exit(code)
 
 
@@ -92,8 +106,11 @@ def ingest(
     raise typer.Exit({"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "rejected": EXIT_INVALID}[receipt.status])
 
 
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _parse_time(option: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(f"{option} {value!r} is not an ISO-8601 time", EXIT_UNREADABLE) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -106,6 +123,7 @@ def materialize(
     """Load the latest feature values from the offline store into the online store."""
     if incremental == bool(start or end) or bool(start) != bool(end):
         raise _fail("give either --start and --end, or --incremental", EXIT_UNREADABLE)
+    window = None if incremental else (_parse_time("--start", start), _parse_time("--end", end))  # type: ignore[arg-type]
     from services.feast_store import apply_definitions, open_store
     from services.online_store_choice import choose_online_store
 
@@ -117,7 +135,7 @@ def materialize(
         if incremental:
             store.materialize_incremental(end_date=datetime.now(timezone.utc))
         else:
-            store.materialize(start_date=_parse_time(start), end_date=_parse_time(end))  # type: ignore[arg-type]
+            store.materialize(start_date=window[0], end_date=window[1])  # type: ignore[index]
     finally:
         choice.close()
 
@@ -141,7 +159,7 @@ def online(
     choice = choose_online_store()
     try:
         store = open_store(choice)
-        values = online_lookup(store, choice.kind)(store.get_feature_service(feature_service), [row])
+        values = online_lookup(store, choice.kind)(_feature_service(store, feature_service), [row])
     finally:
         choice.close()
     flat = {k: v[0] for k, v in values.items()}
@@ -150,6 +168,18 @@ def online(
     else:
         for key, value in flat.items():
             console.print(f"{key:>20} = {value}")
+
+
+def _feature_service(store, name: str):
+    from feast.errors import FeatureServiceNotFoundException
+
+    from services.settings import registry_path
+
+    try:
+        return store.get_feature_service(name)
+    except FeatureServiceNotFoundException:
+        raise _fail(f"feature service {name!r} is not in the registry {registry_path()} (`featureguard "
+                    "materialize` registers the definitions)", EXIT_UNREADABLE) from None
 
 
 @app.command()
@@ -169,7 +199,7 @@ from services.cli import freshness_cmd; freshness_cmd.register(app)  # noqa: E40
 
 
 def main() -> None:
-    app()
+    failures.run(app)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 Settings travel to uvicorn's worker processes as environment variables; the workers build the
 app with ``services.http.app:create_app_from_env``. Nothing here imports Feast unless --apply.
+
+``serve`` exits 4 (operational: configuration) when the API key file cannot be read or parsed
+(missing, not UTF-8, not YAML/JSON, a bad entry) and when no Redis is available, with one line
+naming the cause; 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Optional
 import typer
 
 from services.cli.render import console, err_console
+from services.errors import EXIT_OPERATIONAL, EXIT_UNREADABLE
 
-EXIT_USAGE = 2
+EXIT_USAGE = EXIT_UNREADABLE
 
 
 def serve(
@@ -44,7 +49,7 @@ def serve(
 
     choice = choose_online_store(start_private=True)
     if choice.kind != "redis":
-        raise _fail(f"the HTTP service needs Redis: {choice.notice}")
+        raise _fail(f"the HTTP service needs Redis: {choice.notice}", EXIT_OPERATIONAL)
     settings = HttpSettings.from_env().with_(
         redis_url=choice.url, max_body_bytes=max_body_bytes, max_rows=max_rows, max_push_rows=max_push_rows,
         max_entities=max_entities, request_timeout=timeout, open_reads=open_reads,
@@ -54,8 +59,8 @@ def serve(
     try:
         try:
             keys = load_keyring(settings.api_keys_file, settings.api_keys_json, open_reads)
-        except KeyConfigError as exc:
-            raise _fail(str(exc))
+        except (KeyConfigError, UnicodeDecodeError) as exc:
+            raise _fail(f"API keys: {exc}" if isinstance(exc, UnicodeDecodeError) else str(exc), EXIT_OPERATIONAL)
         if apply:
             _apply(choice)
         os.environ.update(settings.to_env())
@@ -104,9 +109,11 @@ def api_key(
     console.print(yaml.safe_dump([entry], sort_keys=False).rstrip(), highlight=False)
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}")
-    return typer.Exit(EXIT_USAGE)
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    from services.cli.failures import say
+
+    say(message)
+    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
