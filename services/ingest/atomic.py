@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-#: Test seam: called before every rename into place (crash injection), with (source, target).
+#: Test seam (crash injection): called with (file, target) before every step that makes a
+#: written file count: a rename into place, a staged file complete (``services.ingest.commit``).
 before_rename: Callable[[Path, Path], None] | None = None
 
 TMP_SUFFIX = ".tmp"
@@ -25,12 +26,22 @@ STALE_AFTER_SECONDS = 3600.0
 _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
+def step(written: Path, target: Path) -> None:
+    if before_rename is not None:
+        before_rename(written, target)
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def make_dirs(path: Path) -> None:
@@ -51,8 +62,7 @@ def make_dirs(path: Path) -> None:
 
 def move(source: Path, target: Path) -> Path:
     """Renames a finished, fsynced file into place and makes the new name durable."""
-    if before_rename is not None:
-        before_rename(source, target)
+    step(source, target)
     os.replace(source, target)
     fsync_dir(target.parent)
     return target
@@ -63,7 +73,7 @@ def temp_path(target: Path, staging: Path) -> Path:
     return staging / f".{target.name}.{_HOST}-{os.getpid()}.{uuid.uuid4().hex}{TMP_SUFFIX}"
 
 
-def write_atomically(target: Path, staging: Path, write: Callable[[Path], None]) -> Path:
+def write_atomically(target: Path, staging: Path, write: Callable[[Path], object]) -> Path:
     """Calls ``write(tmp_path)`` then moves the finished file to ``target``.
 
     ``staging`` must be on the same filesystem as ``target`` (it may be ``target.parent``).
@@ -73,8 +83,7 @@ def write_atomically(target: Path, staging: Path, write: Callable[[Path], None])
     tmp = temp_path(target, staging)
     try:
         write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(tmp)
         move(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from typing import Callable
 import orjson
 
 from services.errors import OperationalError
-from services.ingest.atomic import make_dirs, move, remove_stale_temp_files, write_atomically, write_bytes_atomically
+from services.ingest.atomic import fsync_dir, fsync_file, make_dirs, move, remove_stale_temp_files, step
 
 MANIFEST = "manifest.json"
 
@@ -91,17 +91,29 @@ class BatchFiles:
         self.moves: list[tuple[str, str]] = []  # (staged file name, target relative to home)
         self.committed = False
 
-    def stage(self, target: Path, write: Callable[[Path], None]) -> Path:
-        """Writes the file where no reader looks; returns the path it will have once committed."""
+    def stage(self, target: Path, write: Callable[[Path], object]) -> Path:
+        """Writes the file where no reader looks; returns the path it will have once committed.
+
+        Written in place (no temp file and rename): nothing reads a staged file before the
+        manifest, written after every staged file is complete and fsynced, lists it.
+        """
+        if not self.moves:
+            make_dirs(self.dir)
         staged = self.dir / f"{len(self.moves)}-{target.name}"
-        write_atomically(staged, self.staging, write)
+        write(staged)
+        fsync_file(staged)
+        step(staged, target)
         self.moves.append((staged.name, str(target.relative_to(self.home))))
         return target
 
     def commit(self, receipt: Path, write_receipt: Callable[[], object]) -> None:
         """Manifest, then the receipt (the commit point), then the files into place."""
         make_dirs(self.dir)
-        write_bytes_atomically(self.dir / MANIFEST, self.staging, orjson.dumps(self.moves))
+        manifest = self.dir / MANIFEST
+        manifest.write_bytes(orjson.dumps(self.moves))
+        fsync_file(manifest)
+        fsync_dir(self.dir)  # the staged files' and the manifest's names
+        step(manifest, manifest)
         try:
             write_receipt()
         finally:  # renamed in but not fsynced is committed too: never roll back under a receipt

@@ -23,10 +23,10 @@ PART_PREFIX = "part-"
 _BATCH_PART = re.compile(r"^part-([0-9a-f]{24})\.parquet$")
 
 #: ``place(target, write)`` writes a file via ``write(tmp)`` and returns where it ends up.
-Place = Callable[[Path, Callable[[Path], None]], Path]
+Place = Callable[[Path, Callable[[Path], object]], Path]
 
 
-def in_place(target: Path, write: Callable[[Path], None]) -> Path:
+def in_place(target: Path, write: Callable[[Path], object]) -> Path:
     return write_atomically(target, staging_path(), write)
 
 
