@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from services.errors import OnlineStoreUnavailable, StorageError
+from services.errors import EXIT_OPERATIONAL, OnlineStoreUnavailable, StorageError
 from services.ingest import atomic
 from services.ingest.pipeline import ingest_bytes, receipt_store
 from tests.foundation.test_crash import assert_every_visible_row_has_a_receipt, files_under
@@ -162,7 +162,8 @@ def test_cli_ingest_online_with_redis_down_leaves_nothing(down_home, weather_row
     weather_rows.to_parquet(batch, index=False)
     out = subprocess.run([sys.executable, "-m", "services.cli.app", "ingest", "weather", str(batch), "--online"],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
-    assert out.returncode != 0, out.stdout
+    assert out.returncode == EXIT_OPERATIONAL, out.stdout + out.stderr
+    assert "cannot connect to Redis" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert_nothing_stored(down_home)
 
 
