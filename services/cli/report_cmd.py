@@ -2,7 +2,9 @@
 
 Every ingest saves ``<receipts>/<batch_id>.report.json`` beside its receipt; ``--format html``
 renders ``<batch_id>.report.html`` there too (``--open`` opens it in the browser). A unique
-prefix of the batch id is enough. Exit 2 when no report matches.
+prefix of the batch id is enough; anything but hex is refused, so no argument (and nothing inside
+a report) can name a file outside the receipts folder. Exit 2 when the argument is not a batch
+id or no single report matches.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import err_console, print_json
+from services.cli.render import print_json
 
 EXIT_NOT_FOUND = 2
 
@@ -24,15 +26,17 @@ def report(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of beside the receipt."),
 ) -> None:
     """Find the report of a batch and print (json) or render (html) it."""
-    from services.reports.store import ReportNotFound, dumps, find_report, load_report, write_html
+    from services.cli.failures import say
+    from services.reports.store import InvalidBatchId, ReportNotFound, dumps, find_report, load_report, write_html
 
     if format not in ("html", "json"):
-        err_console.print("[red]error:[/] --format must be html or json")
+        say("--format must be html or json")
         raise typer.Exit(EXIT_NOT_FOUND)
     try:
-        data = load_report(find_report(batch_id))
-    except ReportNotFound as exc:
-        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        found_id, path = find_report(batch_id)
+        data = load_report(path)
+    except (ReportNotFound, InvalidBatchId) as exc:
+        say(str(exc))
         raise typer.Exit(EXIT_NOT_FOUND) from None
     if format == "json" and not open_:
         if output:
@@ -40,7 +44,7 @@ def report(
         else:
             print_json(data)
         return
-    page = write_html(data, output)
+    page = write_html(data, output, batch_id=found_id)  # named by the file it was found as, never its content
     print(page)  # plain: a path must never be wrapped
     if open_:
         import webbrowser

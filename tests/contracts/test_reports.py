@@ -144,7 +144,7 @@ def test_report_command_renders_html_that_headless_chromium_lays_out(fg_home, ba
     receipt = ingest_bytes("weather", _parquet(bad_batch), "parquet", "bad.parquet")
     prefix = receipt.batch_id[:8]
     as_json = run("report", prefix, "--format", "json", home=fg_home)
-    assert as_json.returncode == 0 and orjson.loads(as_json.stdout) == load_report(find_report(receipt.batch_id))
+    assert as_json.returncode == 0 and orjson.loads(as_json.stdout) == load_report(find_report(receipt.batch_id)[1])
     rendered = run("report", prefix, home=fg_home)
     assert rendered.returncode == 0, rendered.stderr
     page = report_path(receipt.batch_id, "html")
@@ -179,3 +179,33 @@ def test_validate_writes_a_report_only_when_asked(fg_home, bad_batch, tmp_path):
     assert out.returncode == 1 and report["kind"] == "validate" and (report["valid"], report["invalid"]) == \
         (len(bad_batch) - 7, 7)
     assert not (fg_home / "offline").exists() and not (fg_home / "receipts").exists()
+
+
+def test_report_accepts_only_batch_ids(fg_home, bad_batch, tmp_path):
+    """Globs and paths are refused (exit 2, one line); nothing outside the receipts folder is read."""
+    receipt = ingest_bytes("weather", _parquet(bad_batch), "parquet", "bad.parquet")
+    outside = fg_home.parent / "x"
+    outside.mkdir()
+    (outside / "leak.report.json").write_bytes(orjson.dumps({"batch_id": "leak", "secret": "outside"}))
+    assert receipts_path() == fg_home / "receipts"  # so ../../x/leak is fg_home.parent / x / leak
+    for argument in ("*", "../../x/leak", f"{receipt.batch_id[:6]}*", "", "x" * 8, f"{receipt.batch_id}/../"):
+        for fmt in ("json", "html"):
+            out = run("report", argument, "--format", fmt, home=fg_home)
+            assert out.returncode == 2, (argument, fmt, out.stderr)
+            assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1, out.stderr
+            assert "is not a batch id" in out.stderr and "outside" not in out.stdout
+    assert sorted(p.name for p in outside.iterdir()) == ["leak.report.json"]
+    upper = run("report", receipt.batch_id[:10].upper(), "--format", "json", home=fg_home)
+    assert upper.returncode == 0 and orjson.loads(upper.stdout)["batch_id"] == receipt.batch_id
+
+
+def test_html_report_is_named_by_the_batch_id_not_by_its_content(fg_home, bad_batch):
+    """A report whose JSON says batch_id '../../evil' still renders beside its own receipt."""
+    receipt = ingest_bytes("weather", _parquet(bad_batch), "parquet", "bad.parquet")
+    path = report_path(receipt.batch_id)
+    tampered = {**load_report(path), "batch_id": "../../evil"}
+    path.write_bytes(orjson.dumps(tampered))
+    out = run("report", receipt.batch_id[:8], home=fg_home)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(report_path(receipt.batch_id, "html")) and report_path(receipt.batch_id, "html").exists()
+    assert not list(fg_home.parent.rglob("evil*"))
