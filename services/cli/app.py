@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from services.cli import failures
-from services.cli.render import console, err_console, print_json, print_receipt, print_validation
+from services.cli.render import console, err_console, plain_output, print_json, print_receipt, print_validation
 from services.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
 
 # No pretty tracebacks: main() turns every failure into one line (the traceback only with --debug).
@@ -103,7 +103,15 @@ def ingest(
         print_json(receipt.to_dict())
     else:
         print_receipt(receipt.to_dict())
-    raise typer.Exit({"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "rejected": EXIT_INVALID}[receipt.status])
+    raise typer.Exit(_ingest_exit_code(receipt.status, receipt.errors))
+
+
+def _ingest_exit_code(status: str, errors: list[dict]) -> int:
+    """0 accepted, 3 partial, 1 rejected; 2 when rejected because the file could not be read at
+    all (empty, not the format it claims), as ``validate`` says of the same file."""
+    if status == "rejected" and any(e.get("check") == "readable" for e in errors):
+        return EXIT_UNREADABLE
+    return {"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "rejected": EXIT_INVALID}[status]
 
 
 def _parse_time(option: str, value: str) -> datetime:
@@ -130,12 +138,13 @@ def materialize(
     choice = choose_online_store()
     console.print(choice.notice)
     try:
-        store = open_store(choice)
-        apply_definitions(store)
-        if incremental:
-            store.materialize_incremental(end_date=datetime.now(timezone.utc))
-        else:
-            store.materialize(start_date=window[0], end_date=window[1])  # type: ignore[index]
+        with plain_output():  # Feast prints colorama codes even into pipes and files
+            store = open_store(choice)
+            apply_definitions(store)
+            if incremental:
+                store.materialize_incremental(end_date=datetime.now(timezone.utc))
+            else:
+                store.materialize(start_date=window[0], end_date=window[1])  # type: ignore[index]
     finally:
         choice.close()
 

@@ -7,7 +7,10 @@ whatever COLUMNS says, so scripts and logs see each message whole however long i
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import orjson
 from rich.console import Console, ConsoleDimensions
@@ -48,6 +51,49 @@ class OutputConsole(Console):
 
 console = OutputConsole()
 err_console = OutputConsole(stderr=True)
+
+#: ANSI escape sequences (CSI: colours, cursor moves) as colorama writes them
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+class _PlainStream:
+    """A text stream that drops ANSI escape sequences from what is written to it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_ANSI.sub("", text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def plain_output() -> Iterator[None]:
+    """Off a terminal, strip the colour codes that third-party code prints (Feast styles its
+    materialization messages with colorama whatever the stream), so logs and CI output stay text."""
+    saved = sys.stdout, sys.stderr
+    if not _is_tty(sys.stdout):
+        sys.stdout = _PlainStream(sys.stdout)  # type: ignore[assignment]
+    if not _is_tty(sys.stderr):
+        sys.stderr = _PlainStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def print_json(obj: Any) -> None:

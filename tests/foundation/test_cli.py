@@ -103,3 +103,31 @@ def test_output_to_a_pipe_is_never_wrapped(tmp_path, fg_home):
     assert any(str(missing) in line and "readable" in line for line in out.stdout.splitlines()), out.stdout
     shown = cli("contracts", "show", "weather")
     assert any("temp" in line and "between -40.0 and 130.0 (inclusive)" in line for line in shown.stdout.splitlines())
+
+
+def test_materialize_into_a_pipe_has_no_colour_codes(fg_home, redis_server, weather_rows, tmp_path):
+    """Feast styles its messages with colorama whatever the stream; a pipe or a log gets plain text."""
+    batch = tmp_path / "weather.parquet"
+    weather_rows.to_parquet(batch, index=False)
+    assert run("ingest", "weather", str(batch), home=fg_home).returncode == 0
+    env = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "REDIS_URL": redis_server.url}
+    out = subprocess.run([sys.executable, "-m", "services.cli.app", "materialize", "--start", "2013-01-01T00:00:00Z",
+                          "--end", "2013-02-01T00:00:00Z"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Materializing 3 feature views from 2013-01-01 00:00:00+00:00" in out.stdout, out.stdout
+    assert "weather_hourly" in out.stdout + out.stderr
+    assert "\x1b[" not in out.stdout and "\x1b[" not in out.stderr
+
+
+def test_an_empty_file_exits_2_from_ingest_as_from_validate(fg_home, tmp_path):
+    for name in ("empty.parquet", "empty.csv", "empty.jsonl"):
+        empty = tmp_path / name
+        empty.write_bytes(b"")
+        assert run("validate", "weather", str(empty), home=fg_home).returncode == 2
+        out = run("ingest", "weather", str(empty), "--json", home=fg_home)
+        assert out.returncode == 2, (name, out.stdout, out.stderr)
+        receipt = orjson.loads(out.stdout)  # still a receipt: the raw bytes are kept in quarantine
+        assert receipt["status"] == "rejected" and [e["check"] for e in receipt["errors"]] == ["readable"]
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"PAR1 not really")
+    assert run("ingest", "weather", str(garbage), home=fg_home).returncode == 2
