@@ -2,7 +2,10 @@
 
 Same Parquet data, same repo definitions, same redis-server (stock writes db 0, ours db 1), one
 process run. Each engine runs in its own freshly spawned interpreter, so peak RSS is its own.
-Default shape: 1M rows, 200k entities (int64 key, 5 rows each over 30 days), 8 Float64 features.
+1M rows, 200k entities (int64 key, 5 rows each over 30 days), in one of two shapes (--shape):
+  float64  8 Float64 features (the first shape measured)
+  mixed    6 Float32 (5 % NaN in one), 1 Int64 and 1 String feature, and a created-timestamp
+           column: what a real view looks like
 
 Engines:
   stock       Feast's local engine, our DuckDB offline store (only the engine differs from ours)
@@ -23,6 +26,7 @@ is timed.
     .venv/bin/python benchmarks/materialize.py            # full run (several minutes)
     .venv/bin/python benchmarks/materialize.py --quick    # 100k rows / 20k entities, ~1 min
     .venv/bin/python benchmarks/materialize.py --engines ours,stock --repeats 5
+    .venv/bin/python benchmarks/materialize.py --shape mixed --engines stock,ours --no-cli
 """
 
 from __future__ import annotations
@@ -41,25 +45,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import median, print_table, run_isolated, write_results  # noqa: E402
 
-FEATURES = [f"f{i}" for i in range(8)]
+#: per shape: (feature, Feast type) in view order, the feature with 5 % NaN, a created column?
+SHAPES = {
+    "float64": {"features": [(f"f{i}", "Float64") for i in range(8)], "nan": None, "created": False},
+    "mixed": {"features": [*((f"f{i}", "Float32") for i in range(6)), ("trips", "Int64"), ("route", "String")],
+              "nan": "f0", "created": True},
+}
 DAYS = 30
 START = "2024-01-01T00:00:00+00:00"
 END = "2024-02-01T00:00:00+00:00"
 BULK = "services.materialize.BulkRedisComputeEngine"
 
 
-def make_data(directory: Path, rows: int, entities: int, seed: int = 0) -> None:
+def make_data(directory: Path, rows: int, entities: int, shape: str = "float64", seed: int = 0) -> None:
     import numpy as np
     import pandas as pd
 
+    spec = SHAPES[shape]
     rng = np.random.default_rng(seed)
     ids = np.repeat(np.arange(entities, dtype=np.int64), rows // entities)
     rng.shuffle(ids)
     n = len(ids)
     frame = pd.DataFrame({"entity_id": ids})
     frame["event_ts"] = pd.Timestamp(START) + pd.to_timedelta(rng.integers(0, DAYS * 86_400_000_000, n), unit="us")
-    for name in FEATURES:
-        frame[name] = rng.random(n)
+    if spec["created"]:  # written up to an hour after the event
+        frame["created_ts"] = frame["event_ts"] + pd.to_timedelta(rng.integers(0, 3_600_000_000, n), unit="us")
+    pick = np.random.default_rng(seed + 1)  # its own stream: the float64 shape's data stays as it was
+    routes = np.array([f"{a}-{b}" + "x" * (i % 7) for i, (a, b) in enumerate(
+        zip(pick.choice(["JFK", "LGA", "EWR", "SFO", "ORD", "ATL", "DFW", "SEA"], 400),
+            pick.choice(["LAX", "BOS", "MIA", "DEN", "PHX", "IAH", "MSP", "DTW"], 400)))], dtype=object)
+    for name, kind in spec["features"]:
+        if kind == "Float64":
+            frame[name] = rng.random(n)
+        elif kind == "Float32":
+            frame[name] = rng.random(n, dtype=np.float32)
+            if name == spec["nan"]:
+                frame.loc[rng.random(n) < 0.05, name] = np.nan
+        elif kind == "Int64":
+            frame[name] = rng.integers(0, 5_000, n)
+        else:
+            frame[name] = routes[rng.integers(0, len(routes), n)]
     frame.to_parquet(directory / "metrics.parquet", index=False)
 
 
@@ -74,21 +99,22 @@ def _repo_config(data: Path, work: Path, engine: str, redis_conn: str) -> dict:
     }
 
 
-def _objects(data: Path) -> list:
+def _objects(data: Path, shape: str) -> list:
     from datetime import timedelta
 
-    from feast import Entity, FeatureView, Field, FileSource
-    from feast.types import Float64
+    from feast import Entity, FeatureView, Field, FileSource, types
     from feast.value_type import ValueType
 
+    spec = SHAPES[shape]
     entity = Entity(name="entity", join_keys=["entity_id"], value_type=ValueType.INT64)
-    source = FileSource(name="metrics_src", path=str(data / "metrics.parquet"), timestamp_field="event_ts")
+    source = FileSource(name="metrics_src", path=str(data / "metrics.parquet"), timestamp_field="event_ts",
+                        created_timestamp_column="created_ts" if spec["created"] else "")
     view = FeatureView(name="metrics", entities=[entity], ttl=timedelta(days=DAYS), source=source,
-                       schema=[Field(name=f, dtype=Float64) for f in FEATURES], online=True)
+                       schema=[Field(name=f, dtype=getattr(types, kind)) for f, kind in spec["features"]], online=True)
     return [entity, view]
 
 
-def prepare_repo(data: Path, engine: str, redis_conn: str) -> dict:
+def prepare_repo(data: Path, engine: str, redis_conn: str, shape: str = "float64") -> dict:
     """A repo directory with feature_store.yaml and an applied registry (runs in a child)."""
     import yaml
     from feast import FeatureStore, RepoConfig
@@ -98,7 +124,7 @@ def prepare_repo(data: Path, engine: str, redis_conn: str) -> dict:
     (work / "feature_store.yaml").write_text(yaml.safe_dump(raw))
     store = FeatureStore(config=RepoConfig(repo_path=work, **raw))
     with contextlib.redirect_stdout(io.StringIO()):
-        store.apply(_objects(data))
+        store.apply(_objects(data, shape))
     return {"repo": str(work)}
 
 
@@ -118,21 +144,25 @@ def _redis_cpu(port: int) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def bench_contract():
+def bench_contract(shape: str = "float64"):
     """A contract for the benchmark view, as the repo's contracts look: ranges, keys, time."""
     import pandera.pandas as pa
 
     from contracts.model import Contract, utc_timestamp_column
 
+    checks = {"Float64": (float, pa.Check.in_range(0.0, 1.0)), "Float32": ("float32", pa.Check.in_range(0.0, 1.0)),
+              "Int64": ("int64", pa.Check.ge(0)), "String": (str, pa.Check.str_length(3, 20))}
     columns = {"entity_id": pa.Column("int64", pa.Check.ge(0), nullable=False), "event_ts": utc_timestamp_column(),
-               **{f: pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True) for f in FEATURES}}
+               **({"created_ts": utc_timestamp_column()} if SHAPES[shape]["created"] else {}),
+               **{f: pa.Column(checks[k][0], checks[k][1], nullable=True) for f, k in SHAPES[shape]["features"]}}
     schema = pa.DataFrameSchema(columns, unique=["entity_id", "event_ts"], strict=True, coerce=True, name="bench")
     return Contract(name="bench_metrics", version="1.0.0", owner="bench@featureguard.example",
                     description="Benchmark metrics.", entity_columns=("entity_id",), timestamp_column="event_ts",
                     schema=schema)
 
 
-def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, contract: bool = False) -> dict:
+def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, contract: bool = False,
+              shape: str = "float64", profile: str | None = None) -> dict:
     """In a child: ``FeatureStore.materialize`` ``repeats`` times into a flushed db; with
     ``contract`` every row is also checked against :func:`bench_contract`."""
     from datetime import datetime
@@ -142,7 +172,7 @@ def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, 
     if contract:
         from services.materialize import validate
 
-        checked = bench_contract()
+        checked = bench_contract(shape)
         validate.contract_for = lambda view: checked  # as if the view's tag named it
 
     store = FeatureStore(repo_path=repo)
@@ -153,10 +183,19 @@ def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, 
             _flush(port, db)
         loads.append(os.getloadavg()[0])
         cpu = _redis_cpu(port)
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         began = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             store.materialize(start_date=start, end_date=end)
         times.append(time.perf_counter() - began)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}.{len(times)}")
         redis_cpu.append(_redis_cpu(port) - cpu)
     return {"times": times, "loads": loads, "redis_cpu": redis_cpu}
 
@@ -220,7 +259,8 @@ def bench_dedup(data: str, port: int, rows_limit: int) -> dict:
     table = duckdb.sql(f"SELECT * FROM read_parquet('{data}/metrics.parquet') QUALIFY "
                        "row_number() OVER (PARTITION BY entity_id ORDER BY event_ts DESC) = 1").to_arrow_table()
     batch = table.slice(0, rows_limit).combine_chunks().to_batches()[0]
-    layout = ViewLayout.build("bench", "metrics", [("entity_id", 4)], [(f, 5) for f in FEATURES], "event_ts")
+    features = [f for f, _ in SHAPES["float64"]["features"]]
+    layout = ViewLayout.build("bench", "metrics", [("entity_id", 4)], [(f, 5) for f in features], "event_ts")
     keys = layout.redis_keys(batch)
     values = [*layout.value_arrays(batch), timestamp_protos(layout.event_micros(batch))]
     hset = resp.hset_rows(keys, layout.fields, values)
@@ -278,6 +318,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--engines", default="stock,stock-file,ours,ours+contract")
     parser.add_argument("--no-cli", action="store_true", help="skip the `feast materialize` CLI runs")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="float64")
+    parser.add_argument("--profile", metavar="PREFIX", help="cProfile each `ours` api run into PREFIX.<run>")
     args = parser.parse_args()
     if args.quick:
         args.rows, args.entities, args.repeats = 100_000, 20_000, 1
@@ -286,21 +328,24 @@ def main() -> None:
     from services.redis_process import RedisProcess
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-mat-data-"))
-    make_data(data, args.rows, args.entities)
-    print(f"{args.rows:,} rows, {args.entities:,} entities x {len(FEATURES)} Float64 features; "
-          f"engines {engines}; load average {os.getloadavg()[0]:.2f}")
+    make_data(data, args.rows, args.entities, args.shape)
+    kinds = ", ".join(f"{f}:{k}" for f, k in SHAPES[args.shape]["features"])
+    print(f"{args.rows:,} rows, {args.entities:,} entities, shape {args.shape} ({kinds}"
+          f"{', created_ts' if SHAPES[args.shape]['created'] else ''}); engines {engines}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results: list[dict] = []
     with RedisProcess() as server:
         db_of = {"stock": 0, "stock-file": 0, "ours": 1, "ours+contract": 1}
         repos = {e: run_isolated(prepare_repo, data, e.split("+")[0],
-                                 f"{server.feast_connection_string},db={db_of[e]}")["repo"] for e in engines}
+                                 f"{server.feast_connection_string},db={db_of[e]}", args.shape)["repo"] for e in engines}
         for engine in engines:
             for kind in ("api", "cli"):
                 if kind == "cli" and (args.no_cli or engine == "ours+contract"):
                     continue
                 if kind == "api":
                     out = run_isolated(bench_api, repos[engine], server.port, db_of[engine], args.repeats,
-                                       contract=engine == "ours+contract")
+                                       contract=engine == "ours+contract", shape=args.shape,
+                                       profile=args.profile if engine == "ours" else None)
                 else:
                     out = run_isolated(bench_cli, repos[engine], server.port, db_of[engine])
                 row = {"engine": engine, "kind": kind, "seconds": median(out["times"]),
@@ -315,7 +360,7 @@ def main() -> None:
             results.append({"engine": "ours", "kind": "api (nothing newer)", "seconds": rerun["times"][0],
                             "runs": 1, "peak_rss_mb": rerun["peak_rss_mb"], "load": rerun["loads"][0],
                             "redis_cpu": rerun["redis_cpu"][0]})
-        if "ours" in engines:
+        if "ours" in engines and args.shape == "float64":
             dedup = run_isolated(bench_dedup, str(data), server.port, args.entities)
             print(f"never-overwrite-newer strategies, {dedup['rows']:,} keys (wall s, Redis CPU s):")
             for name, (wall, cpu) in dedup["dedup"].items():
@@ -340,8 +385,8 @@ def main() -> None:
                           ("peak_rss_mb", "peak RSS MB"), ("load", "load"),
                           ("x_stock", "speed-up vs stock"), ("rss_stock", "RSS / stock"),
                           ("x_stock-file", "speed-up vs stock-file"), ("rss_stock-file", "RSS / stock-file")])
-    path = write_results("materialize", {"rows": args.rows, "entities": args.entities, "results": results,
-                                         "identical": identical})
+    path = write_results("materialize", {"rows": args.rows, "entities": args.entities, "shape": args.shape,
+                                         "results": results, "identical": identical})
     print(f"\nresults: {path}")
 
 

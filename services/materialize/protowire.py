@@ -42,7 +42,7 @@ def ragged(matrix: np.ndarray, lengths: np.ndarray) -> pa.BinaryArray:
 
 def varint_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Base-128 varints (negatives as 64-bit two's complement, 10 bytes, as protobuf does):
-    a (n, 10) byte matrix and each row's length."""
+    a (n, w) byte matrix, w the longest varint's length (at most 10), and each row's length."""
     rest = np.asarray(values).astype(np.int64).view(np.uint64).copy()
     out = np.empty((len(rest), 10), dtype=np.uint8)
     lengths = np.ones(len(rest), dtype=np.int64)
@@ -50,6 +50,8 @@ def varint_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out[:, k] = (rest & np.uint64(0x7F)).astype(np.uint8)
         rest >>= np.uint64(7)
         more = rest != 0
+        if not more.any():  # every varint ends here
+            return out[:, :k + 1], lengths
         out[more, k] |= 0x80
         lengths += more
     return out, lengths
@@ -60,7 +62,7 @@ def tagged_varints(field: int, values: np.ndarray, present: np.ndarray | None = 
     """``tag + varint(value)`` per row as (matrix, lengths); rows not ``present`` are empty.
     (With ``wire=2`` the varint is a length prefix.)"""
     body, lengths = varint_matrix(values)
-    matrix = np.empty((len(body), 11), dtype=np.uint8)
+    matrix = np.empty((len(body), 1 + body.shape[1]), dtype=np.uint8)
     matrix[:, 0] = _tag(field, wire)
     matrix[:, 1:] = body
     lengths = lengths + 1

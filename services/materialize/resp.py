@@ -16,14 +16,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _CRLF = b"\r\n"
+#: ``$<n>\r\n`` for every length below this, taken per row instead of formatting numbers
+_HEADERS_BELOW = 1 << 12
+_HEADERS = pa.array([b"$%d\r\n" % n for n in range(_HEADERS_BELOW)], type=pa.binary())
 
 
 def _const(value: bytes) -> pa.Scalar:
     return pa.scalar(value, type=pa.binary())
 
 
-def _length_text(rows: pa.Array) -> pa.Array:
-    return pc.cast(pc.cast(pc.binary_length(rows), pa.string()), pa.binary())
+def bulk_headers(rows: pa.Array) -> pa.Array:
+    """``$<length>\r\n`` of each row, the head of its RESP bulk string (a null row: ``$0``)."""
+    lengths = pc.binary_length(rows)
+    if (pc.max(lengths).as_py() or 0) >= _HEADERS_BELOW:
+        text = pc.cast(pc.cast(lengths.fill_null(0), pa.string()), pa.binary())
+        return pc.binary_join_element_wise(_const(b"$"), text, _const(_CRLF), _const(b""))
+    return _HEADERS.take(lengths.fill_null(0))
 
 
 def _join(parts: Sequence[pa.Array | bytes]) -> pa.Array:
@@ -44,8 +52,8 @@ def _join(parts: Sequence[pa.Array | bytes]) -> pa.Array:
     return pc.binary_join_element_wise(*merged, null_handling="replace", null_replacement="")
 
 
-def _bulk(rows: pa.Array) -> list[pa.Array | bytes]:
-    return [b"$", _length_text(rows), _CRLF, rows, _CRLF]
+def _bulk(rows: pa.Array, headers: pa.Array | None = None) -> list[pa.Array | bytes]:
+    return [bulk_headers(rows) if headers is None else headers, rows, _CRLF]
 
 
 def hset_rows(keys: pa.Array, fields: Sequence[bytes], values: Sequence[pa.Array],
@@ -54,12 +62,13 @@ def hset_rows(keys: pa.Array, fields: Sequence[bytes], values: Sequence[pa.Array
     are constants (Feast's mmh3 names and ``_ts:<view>``); values one array per field."""
     if len(fields) != len(values):
         raise ValueError("one value array per field")
-    parts: list[pa.Array | bytes] = [b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * len(fields)), *_bulk(keys)]
+    key_headers = bulk_headers(keys)
+    parts: list[pa.Array | bytes] = [b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * len(fields)), *_bulk(keys, key_headers)]
     for field, column in zip(fields, values):
         parts += [b"$%d\r\n%s\r\n" % (len(field), field), *_bulk(column)]
     if ttl_seconds:
         ttl = str(int(ttl_seconds)).encode()
-        parts += [b"*3\r\n$6\r\nEXPIRE\r\n", *_bulk(keys), b"$%d\r\n%s\r\n" % (len(ttl), ttl)]
+        parts += [b"*3\r\n$6\r\nEXPIRE\r\n", *_bulk(keys, key_headers), b"$%d\r\n%s\r\n" % (len(ttl), ttl)]
     return _join(parts)
 
 

@@ -3,7 +3,10 @@
 Commands arrive as Arrow arrays of pre-framed RESP (one element per row, see ``resp``), go out
 with one ``sendall`` per chunk and per node, and their replies are read in the order sent.
 Replies to HSET/EXPIRE are single-line integers, so they are counted rather than parsed; an
-error line (``-...``) is located and reported. HGET replies go through hiredis.
+error line (``-...``) is located and reported. HGET replies go through hiredis, on a second
+connection per node: a chunk's reads are then never queued behind the previous chunk's writes,
+so the writer can wait for them while Redis keeps executing those writes. A run of nil replies
+(absent keys: a first materialization) is recognised by comparing bytes, without parsing.
 
 Redis Cluster: keys are routed to masters by hash slot (``CLUSTER SLOTS``, redis-py's CRC16);
 a ``MOVED``/``ASK`` reply reloads the map or follows the redirect for the rows concerned.
@@ -27,6 +30,7 @@ from services.online.cluster import ASKING, CLUSTER_SLOTS, ClusterRoutingError, 
 from services.online.target import RedisReplyError, RedisTarget, open_socket
 
 _BUFFER = 1 << 18
+_NIL = b"$-1\r\n"
 
 
 class RedisWriteError(ConnectionError):
@@ -108,9 +112,15 @@ class Connection:
     def read_parsed(self, count: int) -> list[Any]:
         """The next ``count`` replies parsed by hiredis (error replies are returned, not raised).
         Nothing may be in flight behind them on this connection."""
+        data, self._pending = self._pending, bytearray()
+        nils = _NIL * count  # the shortest possible replies: all nil when exactly this arrives
+        while len(data) < len(nils) and nils.startswith(data):
+            data += self._recv()
+        if data == nils:
+            return [None] * count
         reader = hiredis.Reader(replyError=RedisReplyError)
         replies: list[Any] = []
-        data, self._pending = bytes(self._pending), bytearray()
+        data = bytes(data)
         while True:
             if data:
                 reader.feed(data)
@@ -155,33 +165,37 @@ class Sent:
 
 
 class Wire:
-    """One Redis node."""
+    """One Redis node: one connection for writes (counted replies), one for reads (parsed)."""
 
     def __init__(self, target: RedisTarget, connect_timeout: float = 5.0, timeout: float = 30.0) -> None:
         self.connection = Connection(target.nodes[0], target, connect_timeout, timeout)
+        self.reads = Connection(target.nodes[0], target, connect_timeout, timeout)  # opened on first use
 
     def send(self, rows: pa.Array, keys: pa.Array | None, per_row: int = 1, parsed: bool = False) -> Sent:
         sent = Sent(rows, keys, per_row, parsed)
         if len(rows):
-            self.connection.send(contiguous(rows))
-            sent.groups.append((self.connection, np.arange(len(rows))))
+            connection = self.reads if parsed else self.connection
+            connection.send(contiguous(rows))
+            sent.groups.append((connection, np.arange(len(rows))))
         return sent
 
     def collect(self, sent: Sent) -> list[Any] | None:
         """Replies of ``sent`` (parsed: one per row; else None), raising on error replies."""
-        replies: list[Any] = [None] * len(sent.rows)
+        replies = np.full(len(sent.rows), None, dtype=object)
         failed = _read_replies(sent, replies)
         if failed:
             raise RedisWriteError(f"Redis at {self.connection.where} answered: {failed[0][1]} "
                                   f"({len(failed)} rows failed)")
-        return replies if sent.parsed else None
+        return replies.tolist() if sent.parsed else None
 
     def close(self) -> None:
         self.connection.close()
+        self.reads.close()
 
 
 class ClusterWire:
-    """A Redis Cluster: one connection per master, rows routed by their key's hash slot."""
+    """A Redis Cluster: per master a write and a read connection, rows routed by their key's
+    hash slot."""
 
     MAX_REDIRECTS = 5
 
@@ -189,13 +203,13 @@ class ClusterWire:
         self.target = target
         self.connect_timeout = connect_timeout
         self.timeout = timeout
-        self._connections: dict[Node, Connection] = {}
+        self._connections: dict[tuple[Node, bool], Connection] = {}
         self.slots: SlotMap | None = None
 
-    def _connection(self, node: Node) -> Connection:
-        if node not in self._connections:
-            self._connections[node] = Connection(node, self.target, self.connect_timeout, self.timeout)
-        return self._connections[node]
+    def _connection(self, node: Node, parsed: bool) -> Connection:
+        if (node, parsed) not in self._connections:
+            self._connections[node, parsed] = Connection(node, self.target, self.connect_timeout, self.timeout)
+        return self._connections[node, parsed]
 
     def _load_slots(self) -> SlotMap:
         errors = []
@@ -226,22 +240,22 @@ class ClusterWire:
         except ClusterRoutingError as exc:
             raise RedisWriteError(str(exc)) from None
         for node_index, positions in groups.items():
-            connection = self._connection(slots.nodes[node_index])
+            connection = self._connection(slots.nodes[node_index], parsed)
             index = np.asarray(positions, dtype=np.int64)
             connection.send(contiguous(rows.take(index)))
             sent.groups.append((connection, index))
         return sent
 
     def collect(self, sent: Sent) -> list[Any] | None:
-        replies: list[Any] = [None] * len(sent.rows)
+        replies = np.full(len(sent.rows), None, dtype=object)
         failed = _read_replies(sent, replies)
         for attempt in range(self.MAX_REDIRECTS):
             if not failed:
-                return replies if sent.parsed else None
+                return replies.tolist() if sent.parsed else None
             failed = self._redirect(sent, failed, replies)
         raise RedisWriteError(f"Redis Cluster kept redirecting after {self.MAX_REDIRECTS} attempts: {failed[0][1]}")
 
-    def _redirect(self, sent: Sent, failed: list[tuple[int, str]], replies: list[Any]) -> list[tuple[int, str]]:
+    def _redirect(self, sent: Sent, failed: list[tuple[int, str]], replies: np.ndarray) -> list[tuple[int, str]]:
         """Re-sends the failed rows where MOVED/ASK point; returns the rows still failing."""
         still: list[tuple[int, str]] = []
         moved = False
@@ -278,7 +292,7 @@ class ClusterWire:
         self._connections.clear()
 
 
-def _read_replies(sent: Sent, replies: list[Any]) -> list[tuple[int, str]]:
+def _read_replies(sent: Sent, replies: np.ndarray) -> list[tuple[int, str]]:
     """Reads every reply of ``sent`` (parsed ones into ``replies`` by row position); returns
     (row position, error) for each row that got an error reply. All replies are read, so the
     connections stay in step even when some rows failed."""
@@ -286,10 +300,10 @@ def _read_replies(sent: Sent, replies: list[Any]) -> list[tuple[int, str]]:
     for connection, positions in sent.groups:
         count = len(positions) * sent.per_row
         if sent.parsed:
-            for position, reply in zip(positions, connection.read_parsed(count)[::sent.per_row]):
-                replies[position] = reply
-                if isinstance(reply, RedisReplyError):
-                    failed.append((int(position), str(reply)))
+            got = connection.read_parsed(count)[::sent.per_row]
+            replies[positions] = got
+            if RedisReplyError in set(map(type, got)):  # rare: look at each reply only then
+                failed += [(int(p), str(r)) for p, r in zip(positions, got) if isinstance(r, RedisReplyError)]
         else:
             rows = {int(positions[i // sent.per_row]): msg for i, msg in error_lines(connection.read_lines(count))}
             failed += sorted(rows.items())

@@ -147,12 +147,13 @@ def _parse(blob: bytes) -> list:
 @pytest.mark.parametrize("ttl", [None, 90])
 def test_hset_rows_frame_the_intended_commands(ttl):
     keys = pa.array([b"k1", b"key\r\n2"])
-    values = [pa.array([b"", b"\x00\xff"]), pa.array([b"v" * 300, b"x"])]
-    rows = resp.hset_rows(keys, [b"f1", b"_ts:v"], values, ttl)
+    values = [pa.array([b"", b"\x00\xff"]), pa.array([b"v" * 300, b"x"]), pa.array([b"w" * 5000, None])]
+    rows = resp.hset_rows(keys, [b"f1", b"_ts:v", b"long"], values, ttl)  # long: past the header table
     commands = _parse(bytes(resp.contiguous(rows)))
     expected = []
     for i, key in enumerate(keys.to_pylist()):
-        expected.append([b"HSET", key, b"f1", values[0][i].as_py(), b"_ts:v", values[1][i].as_py()])
+        expected.append([b"HSET", key, b"f1", values[0][i].as_py(), b"_ts:v", values[1][i].as_py(),
+                         b"long", values[2][i].as_py() or b""])
         if ttl:
             expected.append([b"EXPIRE", key, b"90"])
     assert commands == expected
