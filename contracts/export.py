@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from contracts.describe import expectation
-from contracts.model import Contract
-from contracts.snapshot import contract_yaml, from_snapshot
+from featureguard.contracts.describe import expectation
+from featureguard.contracts.model import Contract
+from featureguard.contracts.snapshot import contract_yaml, from_snapshot
 
 FORMATS = ("odcs", "jsonschema", "yaml")
 ODCS_API_VERSION = "v3.1.0"

@@ -1,4 +1,4 @@
-"""Contract columns as Feast fields, so feature views are derived from contracts, never retyped.
+"""Contract columns as Feast fields, so feature views are derived from featureguard.contracts, never retyped.
 
 This is the only module in ``contracts`` that imports Feast; producer commands never load it.
 """
@@ -9,7 +9,7 @@ from feast import Field
 from feast.types import Bool, Bytes, Float32, Float64, Int32, Int64, String, UnixTimestamp
 from feast.value_type import ValueType
 
-from contracts.model import Contract
+from featureguard.contracts.model import Contract
 
 #: pandas/pandera dtype name -> (Feast field type, Feast entity value type)
 _DTYPE_TO_FEAST = {

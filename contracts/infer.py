@@ -23,8 +23,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.schema_inference.pandas import infer_dataframe_schema
 
-from contracts.export import TZ_TIMESTAMP_PATTERN
-from contracts.model import UTC_TIMESTAMP, Contract
+from featureguard.contracts.export import TZ_TIMESTAMP_PATTERN
+from featureguard.contracts.model import UTC_TIMESTAMP, Contract
 
 VERSION = "0.1.0"
 OWNER_PLACEHOLDER = "TODO-owner"

@@ -90,6 +90,6 @@ def utc_timestamp_column(**kwargs: object) -> pa.Column:
 
 def finite() -> pa.Check:
     """Rejects +/-inf, which pandera's range checks would otherwise let through unbounded columns."""
-    import contracts.checks  # noqa: F401  (registers pa.Check.finite)
+    import featureguard.contracts.checks  # noqa: F401  (registers pa.Check.finite)
 
     return pa.Check.finite()

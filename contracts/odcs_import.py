@@ -29,10 +29,10 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from contracts.describe import expectation
-from contracts.infer import OWNER_PLACEHOLDER
-from contracts.model import Contract
-from contracts.odcs_properties import (
+from featureguard.contracts.describe import expectation
+from featureguard.contracts.infer import OWNER_PLACEHOLDER
+from featureguard.contracts.model import Contract
+from featureguard.contracts.odcs_properties import (
     NOT_RUN,
     NotExpressed,
     OdcsImportError,

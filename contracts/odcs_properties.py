@@ -14,7 +14,7 @@ from typing import Any
 
 import pandera.pandas as pa
 
-from contracts.model import UTC_TIMESTAMP
+from featureguard.contracts.model import UTC_TIMESTAMP
 
 #: pandera checks shipped with pandera: a ``custom``/``pandera`` rule naming one is rebuilt
 _PANDERA_BUILTINS = frozenset({

@@ -19,10 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from contracts.compat import diff, parse_version
-from contracts.model import CONTRACT_VERSION, LINEAGE_COLUMNS, Contract
-from contracts.snapshot import facts, snapshot
-from contracts.versions import previous, recorded, versions
+from featureguard.contracts.compat import diff, parse_version
+from featureguard.contracts.model import CONTRACT_VERSION, LINEAGE_COLUMNS, Contract
+from featureguard.contracts.snapshot import facts, snapshot
+from featureguard.contracts.versions import previous, recorded, versions
 
 #: pandas/pandera dtype -> Arrow type names a stored column may have
 ARROW_TYPES = {
@@ -114,8 +114,8 @@ def check_lock(contracts: Iterable[Contract], lock: dict[str, Any]) -> list[Find
 
 def check_feast(contracts: Iterable[Contract]) -> list[Finding]:
     """Feature views of feature_repo against the contracts (imports Feast)."""
-    from contracts.feast_fields import feast_field
-    from feature_repo.definitions import build_repo
+    from featureguard.contracts.feast_fields import feast_field
+    from featureguard.feature_repo.definitions import build_repo
 
     by_name = {c.name: c for c in contracts}
     repo = build_repo()

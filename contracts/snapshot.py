@@ -25,7 +25,8 @@ from pandera.io import pandas_io
 from pandera.io._flat_checks import COMPONENT_RESERVED_KEYS
 from pandera.io._minimal import COLUMN_DEFAULTS, DF_SCHEMA_DEFAULTS
 
-from contracts.model import Contract
+import featureguard.contracts.checks  # noqa: F401  (registers the built-in checks a snapshot may name)
+from featureguard.contracts.model import Contract
 
 META_KEY = "featureguard"
 
@@ -74,7 +75,7 @@ def snapshot(contract: Contract, lenient: bool = False) -> dict[str, Any]:
         except UserWarning as exc:  # pandera skips unregistered checks with a warning
             raise SnapshotError(
                 f"contract {contract.name!r}: {exc} Register the check with "
-                "contracts.checks.register_check so it can be versioned and exported."
+                "featureguard.contracts.checks.register_check so it can be versioned and exported."
             ) from None
     if lenient:
         _keep_unserialized_checks(contract, serialized)

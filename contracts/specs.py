@@ -21,12 +21,10 @@ from typing import Any
 
 import yaml
 
-from contracts.model import Contract
-from contracts.registry import SOURCES, UnknownSourceError, get_contract
-from contracts.snapshot import SnapshotError, snapshot
-from contracts.versions import LOCK_PATH, read_lock, recorded, versions
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from featureguard.contracts.model import Contract
+from featureguard.contracts.registry import UnknownSourceError, current_registry, get_contract, list_sources
+from featureguard.contracts.snapshot import SnapshotError, snapshot
+from featureguard.contracts.versions import read_lock, recorded, versions
 
 
 class SpecError(ValueError):
@@ -39,8 +37,19 @@ class Resolved:
     snapshot: dict[str, Any]
 
 
+def _git_root() -> Path:
+    """The git work tree holding the project's contracts (REV:PATH paths are relative to it)."""
+    folder = current_registry().folder
+    out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                         text=True, timeout=60)
+    if out.returncode != 0:
+        raise SpecError(f"{folder} is not in a git repository: {out.stderr.strip()}")
+    return Path(out.stdout.strip())
+
+
 def _module_path(source: str) -> str:
-    return SOURCES[source].replace(".", "/") + ".py"
+    """The source's contract file, relative to the git work tree."""
+    return current_registry().path_of(source).resolve().relative_to(_git_root().resolve()).as_posix()
 
 
 def contract_from_python(text: str, origin: str) -> Contract:
@@ -82,7 +91,7 @@ def snapshot_from_text(text: str, origin: str) -> dict[str, Any]:
 
 def _git_show(rev: str, path: str) -> str:
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"{rev}:{path}"], capture_output=True,
+        out = subprocess.run(["git", "-C", str(_git_root()), "show", f"{rev}:{path}"], capture_output=True,
                              text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SpecError(f"{rev}:{path}: git is not usable here: {exc}") from exc
@@ -91,26 +100,27 @@ def _git_show(rev: str, path: str) -> str:
     return out.stdout
 
 
-def resolve(spec: str, lock_path: Path = LOCK_PATH) -> Resolved:
+def resolve(spec: str, lock_path: Path | None = None) -> Resolved:
     """Reads one contract version named as described in the module docstring."""
+    sources = list_sources()
     try:
         if Path(spec).is_file():
             path = Path(spec)
             return Resolved(str(path), snapshot_from_text(path.read_text(), str(path)))
-        if "@" in spec and spec.split("@", 1)[0] in SOURCES:
+        if "@" in spec and spec.split("@", 1)[0] in sources:
             source, version = spec.split("@", 1)
             found = recorded(read_lock(lock_path), source, version)
             if found is None:
                 known = ", ".join(versions(read_lock(lock_path), source)) or "none"
                 raise SpecError(f"{spec}: version {version} of {source} is not recorded (recorded: {known})")
             return Resolved(spec, found)
-        if spec in SOURCES:
+        if spec in sources:
             return Resolved(f"{spec} (working tree)", snapshot(get_contract(spec)))
         if ":" in spec:
             rev, path = spec.split(":", 1)
-            if path in SOURCES:
+            if path in sources:
                 path = _module_path(path)
             return Resolved(spec, snapshot_from_text(_git_show(rev, path), f"{rev}:{path}"))
     except (SnapshotError, UnknownSourceError) as exc:
         raise SpecError(f"{spec}: {exc}") from exc
-    raise SpecError(f"{spec}: not a file, a source ({', '.join(sorted(SOURCES))}), SOURCE@VERSION or REV:PATH")
+    raise SpecError(f"{spec}: not a file, a source ({', '.join(sources)}), SOURCE@VERSION or REV:PATH")

@@ -1,4 +1,4 @@
-"""The version lock: one recorded snapshot per source and contract version (contracts/versions.lock.json).
+"""The version lock: one recorded snapshot per source and contract version (a project's contracts/versions.lock.json).
 
 The lock is to contracts what a package lock is to dependencies: the record of what each
 published version promised. ``contracts check`` compares the code against it, ``contracts diff``
@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from contracts.compat import diff, parse_version
-from contracts.model import Contract
-from contracts.snapshot import facts, snapshot
+from featureguard.contracts.compat import diff, parse_version
+from featureguard.contracts.model import Contract
+from featureguard.contracts.snapshot import facts, snapshot
 
-LOCK_PATH = Path(__file__).resolve().with_name("versions.lock.json")
 FORMAT = 1
 
 
@@ -29,7 +28,15 @@ def empty_lock() -> dict[str, Any]:
     return {"format": FORMAT, "sources": {}}
 
 
-def read_lock(path: Path = LOCK_PATH) -> dict[str, Any]:
+def default_lock_path() -> Path:
+    """The active project's lock: ``contracts/versions.lock.json`` beside its contracts."""
+    from featureguard.contracts.registry import current_registry
+
+    return current_registry().lock_path
+
+
+def read_lock(path: Path | None = None) -> dict[str, Any]:
+    path = default_lock_path() if path is None else path
     if not Path(path).exists():
         return empty_lock()
     lock = json.loads(Path(path).read_text())
@@ -43,8 +50,8 @@ def dumps(lock: dict[str, Any]) -> str:
     return json.dumps({"format": FORMAT, "sources": sources}, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_lock(lock: dict[str, Any], path: Path = LOCK_PATH) -> Path:
-    path = Path(path)
+def write_lock(lock: dict[str, Any], path: Path | None = None) -> Path:
+    path = Path(default_lock_path() if path is None else path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(dumps(lock))
     tmp.replace(path)

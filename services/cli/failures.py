@@ -12,7 +12,7 @@ import sys
 import traceback
 from typing import Any, Callable, Iterator
 
-from services.errors import EXIT_INTERNAL, EXIT_OPERATIONAL, FeatureguardError
+from featureguard.errors import EXIT_INTERNAL, EXIT_OPERATIONAL, FeatureguardError
 
 DEBUG_ENV = "FEATUREGUARD_DEBUG"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -65,7 +65,7 @@ def classify(exc: BaseException) -> tuple[int, str]:
 
 def _operational_cause(exc: BaseException) -> str | None:
     """The cause in words when ``exc`` is ours or an operational failure (disk, Redis, config)."""
-    from services.online.target import RedisReplyError, unavailable_retry_after  # Feast-free
+    from featureguard.online.target import RedisReplyError, unavailable_retry_after  # Feast-free
 
     if isinstance(exc, FeatureguardError):
         return _one_line(str(exc)) or type(exc).__name__
@@ -78,7 +78,7 @@ def _operational_cause(exc: BaseException) -> str | None:
 
 def _is_redis_client_failure(exc: BaseException) -> bool:
     """redis-py could not reach or hear Redis, or our private redis-server would not start."""
-    from services.redis_process import RedisUnavailableError
+    from featureguard.redis_process import RedisUnavailableError
 
     if isinstance(exc, RedisUnavailableError):
         return True
@@ -116,6 +116,6 @@ def say(message: str) -> None:
     """``error: <message>`` on stderr, on one line (markup in the message is printed as is)."""
     from rich.markup import escape
 
-    from services.cli.render import err_console
+    from featureguard.cli.render import err_console
 
     err_console.print(f"[red]error:[/] {escape(_one_line(message))}", highlight=False)

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import console, err_console, print_json
+from featureguard.cli.render import console, err_console, print_json
 
 EXIT_OK, EXIT_BREACH, EXIT_USAGE = 0, 1, 2
 _STYLE = {"fresh": "green", "stale": "red", "missing": "red", "no_sla": "dim", "not_checked": "yellow"}
@@ -34,8 +34,8 @@ def freshness(
     online: bool = typer.Option(True, "--online/--offline-only", help="Also read the online store (Redis)."),
 ) -> None:
     """Age of the newest offline and online value per source and feature view vs. its SLA."""
-    from services.freshness import freshness_report
-    from services.online_store_choice import choose_online_store
+    from featureguard.freshness import freshness_report
+    from featureguard.online_store_choice import choose_online_store
 
     try:
         at = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import print_json
+from featureguard.cli.render import print_json
 
 EXIT_NOT_FOUND = 2
 
@@ -26,8 +26,8 @@ def report(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of beside the receipt."),
 ) -> None:
     """Find the report of a batch and print (json) or render (html) it."""
-    from services.cli.failures import say
-    from services.reports.store import InvalidBatchId, ReportNotFound, dumps, find_report, load_report, write_html
+    from featureguard.cli.failures import say
+    from featureguard.reports.store import InvalidBatchId, ReportNotFound, dumps, find_report, load_report, write_html
 
     if format not in ("html", "json"):
         say("--format must be html or json")
@@ -54,7 +54,7 @@ def report(
 
 def write_validation_report(report, path: Path) -> Path:
     """``validate --report PATH``: the report of a validation (.html renders the page, else JSON)."""
-    from services.reports.store import dumps, write_html
+    from featureguard.reports.store import dumps, write_html
 
     data = report.report()
     if path.suffix.lower() in (".html", ".htm"):

@@ -1,7 +1,7 @@
 """``featureguard serve`` (the HTTP service under uvicorn) and ``featureguard api-key``.
 
 Settings travel to uvicorn's worker processes as environment variables; the workers build the
-app with ``services.http.app:create_app_from_env``. Nothing here imports Feast unless --apply.
+app with ``featureguard.http.app:create_app_from_env``. Nothing here imports Feast unless --apply.
 
 ``serve`` exits 4 (operational: configuration) when the API key file cannot be read or parsed
 (missing, not UTF-8, not YAML/JSON, a bad entry) and when no Redis is available, with one line
@@ -18,8 +18,8 @@ from typing import Optional
 
 import typer
 
-from services.cli.render import console, err_console
-from services.errors import EXIT_OPERATIONAL, EXIT_UNREADABLE
+from featureguard.cli.render import console, err_console
+from featureguard.errors import EXIT_OPERATIONAL, EXIT_UNREADABLE
 
 EXIT_USAGE = EXIT_UNREADABLE
 
@@ -42,10 +42,10 @@ def serve(
     """Serve online features, validation, ingestion, push, contracts, health and metrics over HTTP."""
     import uvicorn
 
-    from services.http.auth import KeyConfigError, load_keyring
-    from services.http.metrics import MULTIPROC_FLAG
-    from services.http.settings import HttpSettings
-    from services.online_store_choice import choose_online_store
+    from featureguard.http.auth import KeyConfigError, load_keyring
+    from featureguard.http.metrics import MULTIPROC_FLAG
+    from featureguard.http.settings import HttpSettings
+    from featureguard.online_store_choice import choose_online_store
 
     choice = choose_online_store(start_private=True)
     if choice.kind != "redis":
@@ -71,7 +71,7 @@ def serve(
         console.print(choice.notice)
         console.print(f"API keys: {len(keys)}; reads {'open' if open_reads else 'need a key'}; "
                       f"serving on http://{host}:{port} with {workers} worker(s)")
-        uvicorn.run("services.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("featureguard.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     loop="uvloop", http="httptools", access_log=False, log_level="warning", backlog=2048,
                     server_header=False, proxy_headers=False)
     finally:
@@ -81,7 +81,7 @@ def serve(
 
 
 def _apply(choice) -> None:
-    from services.feast_store import apply_definitions, open_store
+    from featureguard.feast_store import apply_definitions, open_store
 
     with console.status("registering feature definitions"):
         apply_definitions(open_store(choice))
@@ -95,7 +95,7 @@ def api_key(
     """Mint an API key: prints the key once, and the entry (digest only) for the key file."""
     import yaml
 
-    from services.http.auth import KeyConfigError, new_key, parse_keys
+    from featureguard.http.auth import KeyConfigError, new_key, parse_keys
 
     raw, digest = new_key()
     entry = {"name": name, "sha256": digest, "scopes": list(scope)}
@@ -110,7 +110,7 @@ def api_key(
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    from services.cli.failures import say
+    from featureguard.cli.failures import say
 
     say(message)
     return typer.Exit(code)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from services.transforms.route_delays import route_delays
+from featureguard.transforms.route_delays import route_delays
 
 PLANES_SNAPSHOT = pd.Timestamp("2013-01-01T00:00:00Z")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services.cli.render import console
-from services.settings import HOME_ENV, data_home
+from featureguard.cli.render import console
+from featureguard.settings import HOME_ENV, data_home
 
 ONLINE_SAMPLE = 5
 ONLINE_REPEATS = 20  # lookups per flight and path, for a stable median
@@ -26,16 +26,21 @@ def _progress() -> Progress:
 
 
 def _prepare_home() -> Path:
+    """The demo's data home (``./.featureguard/demo``, afresh each run, unless FEATUREGUARD_HOME is
+    set), with the packaged nycflights13 example project active."""
+    from featureguard.project import activate, example_root, load_project
+
     if HOME_ENV not in os.environ:
         os.environ[HOME_ENV] = str(Path(".featureguard/demo").resolve())
         shutil.rmtree(os.environ[HOME_ENV], ignore_errors=True)  # the default demo home is disposable
+    activate(load_project(example_root()))
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
     return home
 
 
 def _ingest_all(batches) -> dict[str, dict[str, int]]:
-    from services.ingest.pipeline import ingest_file
+    from featureguard.ingest.pipeline import ingest_file
 
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with _progress() as progress:
@@ -68,7 +73,7 @@ def _timed(label: str, fn):
 def _online_lookups(store, flights, kind: str) -> tuple[list[dict], dict[str, float]]:
     """Latest features for the year's last flights: p50 per lookup through the online path the
     CLI uses and through Feast's own API, which must agree value for value."""
-    from services.feast_store import online_lookup
+    from featureguard.feast_store import online_lookup
 
     service = store.get_feature_service("departure_delay_model")
     paths = {"featureguard": online_lookup(store, kind),
@@ -90,8 +95,8 @@ def _online_lookups(store, flights, kind: str) -> tuple[list[dict], dict[str, fl
 
 
 def run_demo(quick: bool = False) -> int:
-    from services.demo.producers import flights_frame, producer_batches
-    from services.demo.training import entity_frame, train_and_score
+    from featureguard.demo.producers import flights_frame, producer_batches
+    from featureguard.demo.training import entity_frame, train_and_score
 
     months = 2 if quick else 12
     home = _prepare_home()
@@ -101,7 +106,7 @@ def run_demo(quick: bool = False) -> int:
     batches, _ = _timed("producers write batches", lambda: producer_batches(home / "inbox", months))
     totals = _ingest_all(batches)
 
-    from services.feast_store import apply_definitions, choose_online_store, open_store
+    from featureguard.feast_store import apply_definitions, choose_online_store, open_store
 
     choice = choose_online_store()
     console.print(choice.notice)

@@ -1,6 +1,6 @@
 """Freshness of every source and feature view, offline (Parquet) and online (Redis).
 
-The views come from feature_repo (so this imports Feast); the Redis client is redis-py's, for
+The views come from featureguard.feature_repo (so this imports Feast); the Redis client is redis-py's, for
 one Redis or a Cluster. ``view_freshness`` is the argument-free probe the HTTP service calls at
 scrape time; it reads Redis from REDIS_URL (and FEATUREGUARD_REDIS_TYPE) as the service does.
 """
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from contracts import get_contract, list_sources
-from services.freshness.model import ViewFreshness, judge
-from services.freshness.offline import newest_offline
-from services.freshness.online import newest_online
-from services.settings import data_home
-
-REPO_YAML = Path(__file__).resolve().parents[2] / "feature_repo" / "feature_store.yaml"
-
+from featureguard.contracts import get_contract, list_sources
+from featureguard.freshness.model import ViewFreshness, judge
+from featureguard.freshness.offline import newest_offline
+from featureguard.freshness.online import newest_online
+from featureguard.settings import data_home
 
 @dataclass(frozen=True)
 class ViewSpec:
@@ -28,23 +24,26 @@ class ViewSpec:
     source: str
 
 
-@lru_cache(maxsize=1)
 def project_name() -> str:
-    import yaml
+    """The active project's Feast name: the key suffix of its Redis keys."""
+    from featureguard.project import current_project
 
-    return str(yaml.safe_load(REPO_YAML.read_text())["project"])
+    return current_project().name
 
 
 def repo_views() -> list[ViewSpec]:
-    """Every feature view of feature_repo with the contract it is built from (imports Feast)."""
-    from feature_repo.definitions import build_repo
+    """Every feature view of the project with the contract it is built from (imports Feast)."""
+    from featureguard.feature_repo.objects import CONTRACT_TAG
+    from featureguard.project import current_project
+    from featureguard.project_repo import project_objects
 
-    return [ViewSpec(v.name, v.tags["contract"]) for v in build_repo().feature_views if "contract" in v.tags]
+    return [ViewSpec(v.name, v.tags[CONTRACT_TAG]) for v in project_objects(current_project()).feature_views
+            if CONTRACT_TAG in v.tags]
 
 
 def redis_client_from_env() -> Any | None:
     """redis-py client for REDIS_URL (a Cluster when FEATUREGUARD_REDIS_TYPE=redis_cluster), or None."""
-    from services.online_store_choice import configured_redis
+    from featureguard.online_store_choice import configured_redis
 
     choice = configured_redis()
     return choice.redis_client() if choice is not None else None

@@ -1,6 +1,6 @@
 """The app factory: FastAPI for routing and the OpenAPI schema, wrapped in the plain ASGI layer.
 
-``uvicorn --factory services.http.app:create_app_from_env`` is what ``featureguard serve`` runs
+``uvicorn --factory featureguard.http.app:create_app_from_env`` is what ``featureguard serve`` runs
 in each worker process.
 """
 
@@ -13,21 +13,21 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from services.http.asgi import ServiceMiddleware
-from services.http.errors import install_handlers
-from services.http.metrics import StoreStateCollector
-from services.http.routes import build_router
-from services.http.settings import HttpSettings
-from services.http.state import ServiceState
+from featureguard.http.asgi import ServiceMiddleware
+from featureguard.http.errors import install_handlers
+from featureguard.http.metrics import StoreStateCollector
+from featureguard.http.routes import build_router
+from featureguard.http.settings import HttpSettings
+from featureguard.http.state import ServiceState
 
 TITLE = "featureguard"
 DOCS_ASSETS = "/docs/assets"
 
 
 def _freshness_probe():
-    """services.freshness's per-view freshness function, when that module exists."""
+    """featureguard.freshness's per-view freshness function, when that module exists."""
     try:
-        from services import freshness  # type: ignore[attr-defined]
+        from featureguard import freshness  # type: ignore[attr-defined]
     except ImportError:
         return None
     for name in ("view_freshness", "freshness_records", "feature_freshness", "freshness"):

@@ -13,15 +13,15 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 
-from services.errors import OnlineStoreUnavailable
-from services.http.auth import presented_key
-from services.http.errors import ApiError, error_bytes, internal_error_body
-from services.http.limits import read_body
-from services.ingest.decoded import decoded_bytes_limit
-from services.online.plan import EntityValueError, UnknownFeatureError
-from services.online.target import CONNECTION_RETRY_AFTER, unavailable_retry_after
-from services.http.online_request import parse_online_request
-from services.http.state import ServiceState
+from featureguard.errors import OnlineStoreUnavailable
+from featureguard.http.auth import presented_key
+from featureguard.http.errors import ApiError, error_bytes, internal_error_body
+from featureguard.http.limits import read_body
+from featureguard.ingest.decoded import decoded_bytes_limit
+from featureguard.online.plan import EntityValueError, UnknownFeatureError
+from featureguard.online.target import CONNECTION_RETRY_AFTER, unavailable_retry_after
+from featureguard.http.online_request import parse_online_request
+from featureguard.http.state import ServiceState
 
 log = logging.getLogger("featureguard.http")
 

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import yaml
 
-from services.http.errors import ApiError
+from featureguard.http.errors import ApiError
 
 ADMIN = "admin"
 READ_SCOPES = ("read:online", "read:contracts", "read:metrics")

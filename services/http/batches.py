@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from contracts import UnknownSourceError, get_contract
-from services.errors import OnlineStoreUnavailable, StorageError
-from services.http.errors import ApiError
-from services.http.limits import check_rows
-from services.ingest.pipeline import OnlineWriter, ingest_bytes, validate_bytes
-from services.ingest.readers import UnreadableBatchError, format_for_content_type
-from services.ingest.commit import BatchInProgress
-from services.ingest.receipts import IdempotencyKeyReused, Receipt
+from featureguard.contracts import UnknownSourceError, get_contract
+from featureguard.errors import OnlineStoreUnavailable, StorageError
+from featureguard.http.errors import ApiError
+from featureguard.http.limits import check_rows
+from featureguard.ingest.pipeline import OnlineWriter, ingest_bytes, validate_bytes
+from featureguard.ingest.readers import UnreadableBatchError, format_for_content_type
+from featureguard.ingest.commit import BatchInProgress
+from featureguard.ingest.receipts import IdempotencyKeyReused, Receipt
 
 MAX_NAME = 200
 #: a second request for a batch being stored waits this long for the first, then answers 409

@@ -1,5 +1,5 @@
 """Contracts for producers outside Python: JSON (``GET /v1/contracts/{source}``) and ODCS YAML
-(``?format=odcs`` or ``Accept: application/yaml``, rendered by ``contracts.export``).
+(``?format=odcs`` or ``Accept: application/yaml``, rendered by ``featureguard.contracts.export``).
 
 The column rules come from pandera's own serialization (every contract check is a registered
 pandera check, so none is dropped); checks are also listed by name and message, so nothing a
@@ -13,12 +13,12 @@ import warnings
 from functools import lru_cache
 from typing import Any, Callable
 
-from contracts import get_contract, list_sources
-from contracts.model import Contract
-from contracts.snapshot import contract_facts
+from featureguard.contracts import get_contract, list_sources
+from featureguard.contracts.model import Contract
+from featureguard.contracts.snapshot import contract_facts
 
 
-#: The contract facts a listing shows (the full set is ``contracts.snapshot.contract_facts``).
+#: The contract facts a listing shows (the full set is ``featureguard.contracts.snapshot.contract_facts``).
 SUMMARY_FIELDS = ("name", "version", "owner", "description", "entity_columns", "timestamp_column",
                   "feature_ttl_seconds", "max_age_seconds", "compatibility")
 
@@ -65,7 +65,7 @@ def list_documents() -> list[dict[str, Any]]:
 
 
 def odcs_exporter() -> Callable[[Contract], str] | None:
-    """The ODCS v3.1.0 YAML renderer of ``contracts.export``."""
-    from contracts.export import to_odcs_yaml
+    """The ODCS v3.1.0 YAML renderer of ``featureguard.contracts.export``."""
+    from featureguard.contracts.export import to_odcs_yaml
 
     return to_odcs_yaml

@@ -16,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from services.errors import OnlineStoreUnavailable, OperationalError
-from services.http.settings import MAX_DECODED_BYTES_ENV
-from services.ingest.decoded import BatchTooLargeError
+from featureguard.errors import OnlineStoreUnavailable, OperationalError
+from featureguard.http.settings import MAX_DECODED_BYTES_ENV
+from featureguard.ingest.decoded import BatchTooLargeError
 
 log = logging.getLogger("featureguard.http")
 
@@ -114,7 +114,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OnlineStoreUnavailable)
     async def _online_store(_: Request, exc: OnlineStoreUnavailable) -> Response:
-        from services.http.asgi import redis_down_error  # asgi builds on this module
+        from featureguard.http.asgi import redis_down_error  # asgi builds on this module
 
         return api_error_response(redis_down_error(exc))
 

@@ -1,5 +1,5 @@
 """Request size limits: bodies are cut off at the byte limit while streaming, and rows are counted
-without decoding (``services.ingest.readers.count_rows``: Parquet/Arrow metadata, CSV records,
+without decoding (``featureguard.ingest.readers.count_rows``: Parquet/Arrow metadata, CSV records,
 JSON records) before the contract gate parses a batch."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
-from services.http.errors import ApiError
-from services.ingest.readers import count_csv_rows, count_rows  # noqa: F401  (rows without decoding)
+from featureguard.http.errors import ApiError
+from featureguard.ingest.readers import count_csv_rows, count_rows  # noqa: F401  (rows without decoding)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 

@@ -102,7 +102,7 @@ class StoreStateCollector:
 
     ``views`` returns the registry's feature views; ``freshness`` (optional) returns records with
     ``view``, ``age_seconds`` and optionally ``store``, ``max_age_seconds``, ``breach``
-    (services.freshness.view_freshness).
+    (featureguard.freshness.view_freshness).
     """
 
     def __init__(self, views: Callable[[], Iterable[Any]], freshness: Callable[[], Iterable[Any]] | None) -> None:

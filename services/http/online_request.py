@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from services.http.errors import ApiError
+from featureguard.http.errors import ApiError
 
 _KNOWN = frozenset(("feature_service", "features", "entities", "full_feature_names"))
 

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from contracts import list_sources
-from services.http import openapi_docs as docs
-from services.http.asgi import (
+from featureguard.contracts import list_sources
+from featureguard.http import openapi_docs as docs
+from featureguard.http.asgi import (
     STORING,
     authorize_online,
     is_redis_down,
@@ -21,13 +21,13 @@ from services.http.asgi import (
     redis_down_error,
     registry_missing,
 )
-from services.http.auth import presented_key
-from services.http.batches import OnlineStoreDown, batch_format, contract_or_404, store_batch, validate_batch
-from services.http.contracts_view import contract_document, list_documents, odcs_exporter
-from services.http.errors import ApiError, json_response
-from services.http.limits import read_body
-from services.http.state import ServiceState
-from services.settings import registry_path
+from featureguard.http.auth import presented_key
+from featureguard.http.batches import OnlineStoreDown, batch_format, contract_or_404, store_batch, validate_batch
+from featureguard.http.contracts_view import contract_document, list_documents, odcs_exporter
+from featureguard.http.errors import ApiError, json_response
+from featureguard.http.limits import read_body
+from featureguard.http.state import ServiceState
+from featureguard.settings import registry_path
 
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 #: a batch name ends up in receipts and file names: the quarantined original keeps its suffix, and its

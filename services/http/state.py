@@ -10,15 +10,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.http.auth import KeyRing, load_keyring
-from services.http.metrics import Metrics
-from services.online.aio_reader import OnlineReader, RedisOnlineReader
-from services.online.aio_wire import RedisWire
-from services.online.target import RedisTarget
-from services.http.settings import HttpSettings
-from services.ingest.pipeline import OnlineWriter
-from services.online_store_choice import redis_choice
-from services.settings import REDIS_TYPE_ENV, registry_path  # noqa: F401  (REDIS_TYPE_ENV: re-exported)
+from featureguard.http.auth import KeyRing, load_keyring
+from featureguard.http.metrics import Metrics
+from featureguard.online.aio_reader import OnlineReader, RedisOnlineReader
+from featureguard.online.aio_wire import RedisWire
+from featureguard.online.target import RedisTarget
+from featureguard.http.settings import HttpSettings
+from featureguard.ingest.pipeline import OnlineWriter
+from featureguard.online_store_choice import redis_choice
+from featureguard.settings import REDIS_TYPE_ENV, registry_path  # noqa: F401  (REDIS_TYPE_ENV: re-exported)
 
 log = logging.getLogger("featureguard.http")
 
@@ -54,7 +54,7 @@ class ServiceState:
             self.registry_error = (f"feature registry {registry_path()} not found: "
                                    "run `featureguard materialize` or `featureguard serve --apply`")
             return
-        from services.feast_store import open_store
+        from featureguard.feast_store import open_store
 
         store = open_store(redis_choice(url))  # the one resolver: REDIS_URL + FEATUREGUARD_REDIS_TYPE
         self.store = store
@@ -113,6 +113,6 @@ def make_reader(store: Any, redis_url: str, connect_timeout: float, reply_timeou
 
 
 def make_push_writer(store: Any) -> OnlineWriter:
-    from services.online_write import feast_online_writer
+    from featureguard.online_write import feast_online_writer
 
     return feast_online_writer(store)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 #: Test seam (crash injection): called with (file, target) before every step that makes a
-#: written file count: a rename into place, a staged file complete (``services.ingest.commit``).
+#: written file count: a rename into place, a staged file complete (``featureguard.ingest.commit``).
 before_rename: Callable[[Path, Path], None] | None = None
 
 TMP_SUFFIX = ".tmp"

@@ -23,8 +23,8 @@ from typing import Callable
 
 import orjson
 
-from services.errors import OperationalError
-from services.ingest.atomic import fsync_dir, fsync_file, make_dirs, move, remove_stale_temp_files, step
+from featureguard.errors import OperationalError
+from featureguard.ingest.atomic import fsync_dir, fsync_file, make_dirs, move, remove_stale_temp_files, step
 
 MANIFEST = "manifest.json"
 

@@ -29,7 +29,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.errors import OperationalError
+from featureguard.errors import OperationalError
 
 LIMIT_ENV = "FEATUREGUARD_MAX_DECODED_BYTES"
 DEFAULT_MAX_DECODED_BYTES = 1 << 30  # 1 GiB: a file on the producer's own machine (CLI)

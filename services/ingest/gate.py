@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.errors as pe
 
-from contracts.model import Contract
-from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
-from services.ingest.integers import fractional_failures, integer_columns
-from services.ingest.markers import apply_null_markers
-from services.ingest.timestamps import normalize_timestamps
+from featureguard.contracts.model import Contract
+from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
+from featureguard.ingest.integers import fractional_failures, integer_columns
+from featureguard.ingest.markers import apply_null_markers
+from featureguard.ingest.timestamps import normalize_timestamps
 
 REASON_COLUMN = "_reason"
 ROW_COLUMN = "_row"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from contracts.model import Contract
-from services.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable
+from featureguard.contracts.model import Contract
+from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable
 
 CHECK = "whole_number"
 

@@ -2,7 +2,7 @@
 
 Order of effects for an accepted batch: offline part, quarantine file and report staged out of
 sight, online write (optional), receipt (the commit), then the staged files renamed into place
-(``services.ingest.commit``). Any failure before the receipt rolls the batch back: no rows,
+(``featureguard.ingest.commit``). Any failure before the receipt rolls the batch back: no rows,
 no receipt; a crash is settled by the next ingest, so a re-run converges to exactly once.
 """
 
@@ -18,15 +18,15 @@ from typing import Any, Callable, Iterator, Literal
 
 import pandas as pd
 
-from contracts import get_contract
-from contracts.model import Contract
-from services.errors import OnlineStoreUnavailable, StorageError
-from services.ingest.commit import BatchFiles, hold, recover
-from services.ingest.failures import CheckFailure, schema_failure
-from services.ingest.gate import GateResult, check_frame
-from services.ingest.readers import UnreadableBatchError, format_for_path, read_bytes
-from services.ingest.receipts import IdempotencyKeyReused, Receipt, ReceiptStore, batch_id_for
-from services.ingest.storage import (
+from featureguard.contracts import get_contract
+from featureguard.contracts.model import Contract
+from featureguard.errors import OnlineStoreUnavailable, StorageError
+from featureguard.ingest.commit import BatchFiles, hold, recover
+from featureguard.ingest.failures import CheckFailure, schema_failure
+from featureguard.ingest.gate import GateResult, check_frame
+from featureguard.ingest.readers import UnreadableBatchError, format_for_path, read_bytes
+from featureguard.ingest.receipts import IdempotencyKeyReused, Receipt, ReceiptStore, batch_id_for
+from featureguard.ingest.storage import (
     Place,
     parts_without_receipt,
     stored_frame,
@@ -34,10 +34,10 @@ from services.ingest.storage import (
     write_quarantine_raw,
     write_quarantine_rows,
 )
-from services.reports.ingest import ingest_report
-from services.reports.store import dumps as dumps_report
-from services.reports.store import report_path
-from services.settings import data_home, receipts_path, staging_path
+from featureguard.reports.ingest import ingest_report
+from featureguard.reports.store import dumps as dumps_report
+from featureguard.reports.store import report_path
+from featureguard.settings import data_home, receipts_path, staging_path
 
 Policy = Literal["quarantine", "strict"]
 POLICIES: tuple[str, ...] = ("quarantine", "strict")
@@ -69,7 +69,7 @@ class ValidationReport:
 
     def report(self) -> dict[str, Any]:
         """The full batch report (every rule, failing rows, column profile); built on demand."""
-        from services.reports.ingest import validation_report
+        from featureguard.reports.ingest import validation_report
 
         return validation_report(self)
 

@@ -4,7 +4,7 @@ Values are read as they are sent; typing them is the contract gate's job, so CSV
 read without type inference on timestamps, and nothing is silently dropped.
 
 Every reader is held to a decoded-bytes limit checked before the big allocation (see
-``services.ingest.decoded``): past it, ``BatchTooLargeError`` (an operational error: CLI exit 4,
+``featureguard.ingest.decoded``): past it, ``BatchTooLargeError`` (an operational error: CLI exit 4,
 HTTP 413), never an out-of-memory worker.
 
 A batch with no rows is refused as unreadable in every format alike (a header-only CSV, ``[]``,
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from services.ingest.decoded import (
+from featureguard.ingest.decoded import (
     BatchTooLargeError,
     Budget,
     configured_limit,
@@ -77,7 +77,7 @@ def format_for_content_type(content_type: str) -> str:
 def read_bytes(data: bytes, fmt: str, name: str = "batch", max_decoded_bytes: int | None = None) -> pd.DataFrame:
     """Parses one batch; every failure becomes an UnreadableBatchError naming the batch.
 
-    ``max_decoded_bytes`` defaults to :func:`services.ingest.decoded.configured_limit`; past it,
+    ``max_decoded_bytes`` defaults to :func:`featureguard.ingest.decoded.configured_limit`; past it,
     BatchTooLargeError (not an UnreadableBatchError: the bytes may be fine, the limit is ours).
     """
     if not data:
@@ -170,7 +170,7 @@ def count_rows(data: bytes, fmt: str) -> int | None:
 
             return pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows
         if fmt == "arrow":
-            from services.ingest.decoded import ipc_messages
+            from featureguard.ingest.decoded import ipc_messages
 
             return sum(m.rows for m in ipc_messages(data))
         if fmt == "csv":

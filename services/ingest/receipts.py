@@ -3,7 +3,7 @@
 A batch is identified by the hash of its source and bytes (or, when the producer names it, of
 its Idempotency-Key within the producer's API key), so re-sending the same bytes finds the
 original receipt instead of storing the rows twice, even across a contract version bump.
-A stored receipt is also the commit of its batch's files (see ``services.ingest.commit``).
+A stored receipt is also the commit of its batch's files (see ``featureguard.ingest.commit``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import orjson
 
-from services.errors import BadInputError
-from services.ingest.atomic import write_bytes_atomically
+from featureguard.errors import BadInputError
+from featureguard.ingest.atomic import write_bytes_atomically
 
 Status = Literal["accepted", "partial", "rejected"]
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contracts.model import CONTRACT_VERSION, INGESTED_AT, Contract
-from services.ingest.atomic import write_atomically
-from services.settings import offline_source_path, quarantine_path, staging_path
+from featureguard.contracts.model import CONTRACT_VERSION, INGESTED_AT, Contract
+from featureguard.ingest.atomic import write_atomically
+from featureguard.settings import offline_source_path, quarantine_path, staging_path
 
 PART_PREFIX = "part-"
 _BATCH_PART = re.compile(r"^part-([0-9a-f]{24})\.parquet$")

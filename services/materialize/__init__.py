@@ -1,6 +1,6 @@
 """Bulk materialization into Feast's Redis layout: a Feast compute engine plug-in.
 
-``batch_engine: {type: services.materialize.BulkRedisComputeEngine}`` in feature_store.yaml makes
+``batch_engine: {type: featureguard.materialize.BulkRedisComputeEngine}`` in feature_store.yaml makes
 ``feast materialize``, ``materialize-incremental`` and ``FeatureStore.materialize*`` take this
 path; Feast imports ``BulkRedisComputeEngineConfig`` from this same module. The pure pieces
 (``protowire``, ``layout``, ``resp``) load without Feast; attributes below load lazily.
@@ -23,7 +23,7 @@ _WHERE = {
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'services.materialize' has no attribute {name!r}")
+        raise AttributeError(f"module 'featureguard.materialize' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(f"services.materialize.{module}"), name)
+    return getattr(importlib.import_module(f"featureguard.materialize.{module}"), name)

@@ -7,11 +7,11 @@ from typing import Any
 from feast.repo_config import FeastConfigBaseModel
 from pydantic import PositiveFloat, PositiveInt, StrictBool, StrictStr
 
-TYPE_NAME = "services.materialize.BulkRedisComputeEngine"
+TYPE_NAME = "featureguard.materialize.BulkRedisComputeEngine"
 
 
 class BulkRedisComputeEngineConfig(FeastConfigBaseModel):
-    """``batch_engine: {type: services.materialize.BulkRedisComputeEngine, ...}``.
+    """``batch_engine: {type: featureguard.materialize.BulkRedisComputeEngine, ...}``.
 
     ``chunk_rows`` bounds memory: rows are encoded and written that many at a time.
     ``socket_timeout`` bounds how long a silent Redis can stall a run before it fails.

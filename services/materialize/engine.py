@@ -27,13 +27,13 @@ from feast.infra.compute_engines.base import ComputeEngine
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.stream_feature_view import StreamFeatureView
 
-from services.materialize import source, validate
-from services.materialize.config import BulkRedisComputeEngineConfig, writes_redis
-from services.materialize.layout import ViewLayout
-from services.materialize.report import MaterializationReport
-from services.materialize.wire import RedisWriteError, connect
-from services.materialize.writer import BulkWriter
-from services.online.target import RedisTarget
+from featureguard.materialize import source, validate
+from featureguard.materialize.config import BulkRedisComputeEngineConfig, writes_redis
+from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.report import MaterializationReport
+from featureguard.materialize.wire import RedisWriteError, connect
+from featureguard.materialize.writer import BulkWriter
+from featureguard.online.target import RedisTarget
 
 _log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.materialize import protowire as pw
+from featureguard.materialize import protowire as pw
 
 _KEY_VALUE_WIDTH = {pw.INT64: ("<i8", 8), pw.INT32: ("<i4", 4)}
 

@@ -18,7 +18,7 @@ from typing import Any, Iterator, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.materialize.times import with_utc_timestamps
+from featureguard.materialize.times import with_utc_timestamps
 
 Data = TypeVar("Data", pa.Table, pa.RecordBatch)
 

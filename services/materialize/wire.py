@@ -25,9 +25,9 @@ import hiredis
 import numpy as np
 import pyarrow as pa
 
-from services.materialize.resp import contiguous
-from services.online.cluster import ASKING, CLUSTER_SLOTS, ClusterRoutingError, Node, SlotMap, redirect_of
-from services.online.target import RedisReplyError, RedisTarget, open_socket
+from featureguard.materialize.resp import contiguous
+from featureguard.online.cluster import ASKING, CLUSTER_SLOTS, ClusterRoutingError, Node, SlotMap, redirect_of
+from featureguard.online.target import RedisReplyError, RedisTarget, open_socket
 
 _BUFFER = 1 << 18
 _NIL = b"$-1\r\n"

@@ -19,10 +19,10 @@ from typing import Callable, Iterable
 import numpy as np
 import pyarrow as pa
 
-from services.materialize import resp
-from services.materialize.layout import ViewLayout
-from services.materialize.protowire import decode_timestamps, timestamp_protos
-from services.materialize.wire import ClusterWire, Sent, Wire
+from featureguard.materialize import resp
+from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.protowire import decode_timestamps, timestamp_protos
+from featureguard.materialize.wire import ClusterWire, Sent, Wire
 
 
 @dataclass

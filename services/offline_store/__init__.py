@@ -1,6 +1,6 @@
 """A Feast offline store that answers point-in-time queries with DuckDB ASOF joins.
 
-Use it from any Feast repo with ``offline_store: {type: services.offline_store.AsofOfflineStore}``.
+Use it from any Feast repo with ``offline_store: {type: featureguard.offline_store.AsofOfflineStore}``.
 Modules: ``sql`` (pure query text), ``plan`` (Feast views -> columns), ``entities`` (entity frame
 -> Arrow), ``duck`` (DuckDB adapter), ``retrieval`` + ``job`` (lazy jobs), ``contract_types``
 (result types vs contracts), ``writes`` (Feast's write paths), ``store`` (the plug-in classes).
@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from services.offline_store.store import AsofOfflineStore, AsofOfflineStoreConfig
+    from featureguard.offline_store.store import AsofOfflineStore, AsofOfflineStoreConfig
 
 __all__ = ["AsofOfflineStore", "AsofOfflineStoreConfig"]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from services.offline_store import store
+        from featureguard.offline_store import store
 
         return getattr(store, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

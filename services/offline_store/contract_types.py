@@ -58,7 +58,7 @@ class ColumnCheck:
 
 
 def _default_lookup(name: str):
-    from contracts.registry import get_contract
+    from featureguard.contracts.registry import get_contract
 
     return get_contract(name)
 

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import duckdb
 
-from services.offline_store import sql
+from featureguard.offline_store import sql
 
 _TEXT_TYPES = ("VARCHAR",)
 _log = logging.getLogger(__name__)

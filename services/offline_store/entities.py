@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from feast.infra.offline_stores import offline_utils
 
-from services.offline_store.sql import ROW
+from featureguard.offline_store.sql import ROW
 
 
 def event_timestamp_column(entity_df: pd.DataFrame) -> str:

@@ -21,7 +21,7 @@ from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMeta
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.saved_dataset import SavedDatasetStorage
 
-from services.offline_store import writes
+from featureguard.offline_store import writes
 
 ReaderFactory = Callable[[int], pa.RecordBatchReader]
 

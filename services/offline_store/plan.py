@@ -16,7 +16,7 @@ from feast import FeatureView, FileSource
 from feast.data_format import ParquetFormat
 from feast.feature_view import DUMMY_ENTITY_ID
 
-from services.offline_store.sql import timedelta_ns
+from featureguard.offline_store.sql import timedelta_ns
 
 #: Feast primitive type name -> DuckDB type, for typing the columns of a source with no files yet.
 _FEAST_TO_DUCKDB = {

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL
 
-from services.offline_store import duck, sql
-from services.offline_store.job import AsofRetrievalJob
+from featureguard.offline_store import duck, sql
+from featureguard.offline_store.job import AsofRetrievalJob
 
 
 @dataclass

@@ -21,10 +21,10 @@ from feast.infra.offline_stores.offline_store import RetrievalMetadata
 from feast.infra.offline_stores.offline_utils import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
 from feast.on_demand_feature_view import OnDemandFeatureView
 
-from services.offline_store import duck, entities, sql, ties
-from services.offline_store.contract_types import ColumnCheck, check_types
-from services.offline_store.job import AsofRetrievalJob
-from services.offline_store.plan import ViewPlan
+from featureguard.offline_store import duck, entities, sql, ties
+from featureguard.offline_store.contract_types import ColumnCheck, check_types
+from featureguard.offline_store.job import AsofRetrievalJob
+from featureguard.offline_store.plan import ViewPlan
 
 ENTITY_RELATION = "__fg_entities"
 

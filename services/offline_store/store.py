@@ -1,4 +1,4 @@
-"""The Feast plug-in: ``offline_store: {type: services.offline_store.AsofOfflineStore}``.
+"""The Feast plug-in: ``offline_store: {type: featureguard.offline_store.AsofOfflineStore}``.
 
 Feast finds the config class as ``<type>Config`` in the module named by ``type`` and, later, the
 store class by stripping ``Config`` from the config class's name in the config's own module, so
@@ -24,13 +24,13 @@ from feast.repo_config import FeastConfigBaseModel, RepoConfig
 from feast.utils import compute_non_entity_date_range
 from pydantic import StrictInt, StrictStr
 
-from services.offline_store import writes
-from services.offline_store.duck import EngineSettings
-from services.offline_store.plan import view_plan
-from services.offline_store.pull import PullRequest, pull_job
-from services.offline_store.retrieval import historical_job, to_ns
+from featureguard.offline_store import writes
+from featureguard.offline_store.duck import EngineSettings
+from featureguard.offline_store.plan import view_plan
+from featureguard.offline_store.pull import PullRequest, pull_job
+from featureguard.offline_store.retrieval import historical_job, to_ns
 
-TYPE_NAME = "services.offline_store.AsofOfflineStore"
+TYPE_NAME = "featureguard.offline_store.AsofOfflineStore"
 
 
 class AsofOfflineStoreConfig(FeastConfigBaseModel):

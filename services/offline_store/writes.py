@@ -21,8 +21,8 @@ from feast.infra.offline_stores.file_source import FileLoggingDestination
 from feast.infra.offline_stores.offline_utils import get_pyarrow_schema_from_batch_source
 from feast.repo_config import RepoConfig
 
-from services.ingest import atomic
-from services.offline_store.plan import source_path
+from featureguard.ingest import atomic
+from featureguard.offline_store.plan import source_path
 
 
 class ContractGovernedWriteError(PermissionError):

@@ -25,7 +25,7 @@ _WHERE = {
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'services.online' has no attribute {name!r}")
+        raise AttributeError(f"module 'featureguard.online' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(f"services.online.{module}"), name)
+    return getattr(importlib.import_module(f"featureguard.online.{module}"), name)

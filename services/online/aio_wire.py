@@ -20,9 +20,9 @@ from typing import Any
 
 import hiredis
 
-from services.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
-from services.online.plan import Lookup
-from services.online.target import RedisReplyError, RedisTarget, pack
+from featureguard.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
+from featureguard.online.plan import Lookup
+from featureguard.online.target import RedisReplyError, RedisTarget, pack
 
 __all__ = ["AsyncClusterWire", "RedisReplyError", "RedisWire", "connect_async", "pack"]
 

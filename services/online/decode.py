@@ -22,7 +22,7 @@ from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.type_map import feast_value_type_to_python_type
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.online.plan import Lookup, ReadPlan
+from featureguard.online.plan import Lookup, ReadPlan
 
 PRESENT, NULL_VALUE, NOT_FOUND, OUTSIDE_MAX_AGE = "PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE"
 EPOCH = "1970-01-01T00:00:00Z"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.online.keys import KEY_ENCODERS, ViewRead, view_read
+from featureguard.online.keys import KEY_ENCODERS, ViewRead, view_read
 
 
 class UnknownFeatureError(LookupError):

@@ -14,12 +14,12 @@ import time
 import weakref
 from typing import Any, Iterable, Mapping
 
-from services.online.decode import NativeDecoder, decode_columns
-from services.online.plan import EntityValueError, ReadPlan, UnknownFeatureError, lookup
-from services.online.registry import RegistrySnapshot, RegistryWatch
-from services.online.result import OnlineFeatures
-from services.online.sync_wire import connect
-from services.online.target import RedisTarget
+from featureguard.online.decode import NativeDecoder, decode_columns
+from featureguard.online.plan import EntityValueError, ReadPlan, UnknownFeatureError, lookup
+from featureguard.online.registry import RegistrySnapshot, RegistryWatch
+from featureguard.online.result import OnlineFeatures
+from featureguard.online.sync_wire import connect
+from featureguard.online.target import RedisTarget
 
 Features = Any  # a FeatureService, its name, or a list of "view:feature" references
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.online.plan import ReadPlan, UnknownFeatureError, plan_for_refs, plan_for_service
+from featureguard.online.plan import ReadPlan, UnknownFeatureError, plan_for_refs, plan_for_service
 
 _PLAN_CACHE_LIMIT = 1_024
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.online.decode import Columns
-from services.online.plan import ReadPlan
+from featureguard.online.decode import Columns
+from featureguard.online.plan import ReadPlan
 
 TIMESTAMP_POSTFIX = "__ts"  # feast.online_response.TIMESTAMP_POSTFIX
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import hiredis
 
-from services.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
-from services.online.plan import Lookup
-from services.online.target import RedisReplyError, RedisTarget, open_socket
+from featureguard.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
+from featureguard.online.plan import Lookup
+from featureguard.online.target import RedisReplyError, RedisTarget, open_socket
 
 _BUFFER = 1 << 16
 

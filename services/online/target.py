@@ -14,7 +14,7 @@ import ssl as ssl_lib
 from dataclasses import dataclass
 from typing import Any
 
-from services.settings import parse_redis_url  # the one Redis URL parser
+from featureguard.settings import parse_redis_url  # the one Redis URL parser
 
 
 #: Error codes (the reply's first word) meaning "this Redis cannot serve the command right now",

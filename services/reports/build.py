@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from contracts.describe import expectation, rules
-from contracts.model import Contract
-from services.ingest.failures import CheckFailure, jsonable
+from featureguard.contracts.describe import expectation, rules
+from featureguard.contracts.model import Contract
+from featureguard.ingest.failures import CheckFailure, jsonable
 
 REPORT_VERSION = 1
 SAMPLE_ROWS = 5

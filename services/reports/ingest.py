@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from contracts import get_contract
-from contracts.model import Contract
-from services.ingest.failures import CheckFailure
-from services.reports.build import build_report
-from services.reports.store import report_path, write_report
-from services.settings import receipts_path
+from featureguard.contracts import get_contract
+from featureguard.contracts.model import Contract
+from featureguard.ingest.failures import CheckFailure
+from featureguard.reports.build import build_report
+from featureguard.reports.store import report_path, write_report
+from featureguard.settings import receipts_path
 
 if TYPE_CHECKING:
-    from services.ingest.gate import GateResult
-    from services.ingest.pipeline import ValidationReport
-    from services.ingest.receipts import Receipt
+    from featureguard.ingest.gate import GateResult
+    from featureguard.ingest.pipeline import ValidationReport
+    from featureguard.ingest.receipts import Receipt
 
 
 def ingest_report(receipt: "Receipt", contract: Contract, frame: pd.DataFrame | None, gate: "GateResult | None",

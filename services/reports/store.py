@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from services.errors import BadInputError
-from services.ingest.atomic import write_bytes_atomically
-from services.settings import receipts_path, staging_path
+from featureguard.errors import BadInputError
+from featureguard.ingest.atomic import write_bytes_atomically
+from featureguard.settings import receipts_path, staging_path
 
 SUFFIX = {"json": ".report.json", "html": ".report.html"}
 #: A batch id, or a prefix of one: lowercase hex (ids are SHA-256 prefixes). Nothing else ever
@@ -84,7 +84,7 @@ def write_html(report: dict[str, Any], path: Path | None = None, batch_id: str |
     """The page at ``path``, or beside the receipts as ``<batch_id>.report.html``: ``batch_id``
     is the id the report was found under (the report's own ``batch_id`` only when none is given,
     and checked either way)."""
-    from services.reports.html import render_html
+    from featureguard.reports.html import render_html
 
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

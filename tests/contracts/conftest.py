@@ -9,7 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from contracts import Contract, get_contract
+from featureguard.contracts import Contract, get_contract
 
 
 def variant(base: str | Contract = "weather", version: str | None = None, **changes: Any) -> Contract:
@@ -34,6 +34,6 @@ def with_updated(contract: str | Contract, column: str, version: str, **props: A
 
 @pytest.fixture(scope="session")
 def weather_rows() -> pd.DataFrame:
-    from services.demo.producers import weather_frame
+    from featureguard.demo.producers import weather_frame
 
     return weather_frame(1).drop(columns="_month").head(240).reset_index(drop=True)

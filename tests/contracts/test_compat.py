@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts import get_contract
-from contracts.compat import MODES, Interval, bump, diff, parse_version, value_interval
-from contracts.snapshot import facts, snapshot
+from featureguard.contracts import get_contract
+from featureguard.contracts.compat import MODES, Interval, bump, diff, parse_version, value_interval
+from featureguard.contracts.snapshot import facts, snapshot
 from tests.contracts.conftest import variant, with_column, with_updated
 
 BASE = get_contract("weather")

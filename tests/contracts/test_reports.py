@@ -17,11 +17,11 @@ import orjson
 import pandas as pd
 import pytest
 
-from contracts import get_contract
-from contracts.describe import rules
-from services.ingest.pipeline import ingest_bytes, receipt_store
-from services.reports.store import find_report, load_report, report_path
-from services.settings import receipts_path
+from featureguard.contracts import get_contract
+from featureguard.contracts.describe import rules
+from featureguard.ingest.pipeline import ingest_bytes, receipt_store
+from featureguard.reports.store import find_report, load_report, report_path
+from featureguard.settings import receipts_path
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
@@ -93,7 +93,7 @@ def test_rejected_and_unreadable_batches_have_reports(fg_home, weather_rows):
 
 def run(*args: str, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "FEATUREGUARD_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                           env=env, timeout=120)
 
 

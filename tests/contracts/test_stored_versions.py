@@ -10,14 +10,14 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from contracts import get_contract
-from contracts.compat import diff
-from contracts.repo_check import check_offline
-from contracts.snapshot import facts, snapshot
-from contracts.versions import empty_lock, record
-from services.ingest import pipeline
-from services.ingest.pipeline import ingest_bytes
-from services.ingest.storage import read_offline
+from featureguard.contracts import get_contract
+from featureguard.contracts.compat import diff
+from featureguard.contracts.repo_check import check_offline
+from featureguard.contracts.snapshot import facts, snapshot
+from featureguard.contracts.versions import empty_lock, record
+from featureguard.ingest import pipeline
+from featureguard.ingest.pipeline import ingest_bytes
+from featureguard.ingest.storage import read_offline
 from tests.contracts.conftest import with_column, with_updated
 
 V1 = get_contract("weather")
@@ -78,11 +78,11 @@ def test_offline_schema_check_follows_each_partitions_version(two_versions, fg_h
 def test_point_in_time_retrieval_over_old_and_new_partitions(two_versions, fg_home, monkeypatch):
     """Feast's get_historical_features with the view built from 1.1.0 reads the 1.0.0 partition too:
     its rows come back with visib_km null, the 1.1.0 rows with their value."""
-    import contracts.registry
-    from feature_repo.definitions import airport, feature_view
-    from services.feast_store import OnlineStoreChoice, open_store
+    import featureguard.contracts.registry
+    from featureguard.feature_repo.definitions import airport, feature_view
+    from featureguard.feast_store import OnlineStoreChoice, open_store
 
-    monkeypatch.setattr(contracts.registry, "get_contract", newer)  # the ASOF store checks types against it
+    monkeypatch.setattr(featureguard.contracts.registry, "get_contract", newer)  # the ASOF store checks types against it
 
     old, new = two_versions
     store = open_store(OnlineStoreChoice("sqlite", {"type": "sqlite", "path": str(fg_home / "online.db")}, ""))

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def weather_rows() -> pd.DataFrame:
-    from services.demo.producers import weather_frame
+    from featureguard.demo.producers import weather_frame
 
     return weather_frame(1).drop(columns="_month").head(200).reset_index(drop=True)
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pytest
 
-from contracts import UnknownSourceError
-from services.ingest.pipeline import ingest_bytes, validate_bytes
-from services.ingest.storage import read_offline
-from services.settings import data_home
+from featureguard.contracts import UnknownSourceError
+from featureguard.ingest.pipeline import ingest_bytes, validate_bytes
+from featureguard.ingest.storage import read_offline
+from featureguard.settings import data_home
 from tests.foundation.conftest import tree_digest
 
 

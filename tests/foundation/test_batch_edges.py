@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pytest
 
-from services.ingest.pipeline import ingest_bytes, validate_bytes, validate_file
-from services.ingest.readers import UnreadableBatchError, count_csv_rows, count_rows, read_bytes, read_file
-from services.ingest.storage import read_offline
+from featureguard.ingest.pipeline import ingest_bytes, validate_bytes, validate_file
+from featureguard.ingest.readers import UnreadableBatchError, count_csv_rows, count_rows, read_bytes, read_file
+from featureguard.ingest.storage import read_offline
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
@@ -75,7 +75,7 @@ def test_a_zero_byte_file_is_unreadable(fg_home, tmp_path, suffix):
 
 
 def test_a_rejected_batch_report_has_no_zero_count_failures(fg_home, weather_rows):
-    from services.reports.store import load_report, report_path
+    from featureguard.reports.store import load_report, report_path
 
     receipt = ingest_bytes("weather", _parquet(weather_rows.assign(temp="warm")), "parquet", "warm.parquet")
     assert receipt.status == "rejected"
@@ -96,8 +96,8 @@ def test_a_rejected_batch_report_has_no_zero_count_failures(fg_home, weather_row
 def test_a_check_that_crashes_on_typed_data_is_still_reported(weather_rows):
     import pandera.pandas as pa_
 
-    from contracts import get_contract
-    from services.ingest.gate import check_frame
+    from featureguard.contracts import get_contract
+    from featureguard.ingest.gate import check_frame
 
     contract = get_contract("weather")
     broken = contract.schema.add_columns({"temp": pa_.Column(float, pa_.Check(lambda s: s.str.len() > 0))})

@@ -12,7 +12,7 @@ import pytest
 
 def run(*args: str, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "FEATUREGUARD_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture()
@@ -59,7 +59,7 @@ def test_producer_commands_never_import_feast(files, fg_home):
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from services.cli.app import app\n"
+        "from featureguard.cli.app import app\n"
         f"result = CliRunner().invoke(app, ['validate', 'weather', {str(files / 'good.parquet')!r}])\n"
         "assert result.exit_code == 0, result.output\n"
         "result = CliRunner().invoke(app, ['ingest', 'weather', "
@@ -90,7 +90,7 @@ def test_output_to_a_pipe_is_never_wrapped(tmp_path, fg_home):
     narrow = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "COLUMNS": "40"}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                               env=narrow, timeout=120)
 
     assert cli("contracts", "lock", "--lock", str(lock)).returncode == 0
@@ -111,7 +111,7 @@ def test_materialize_into_a_pipe_has_no_colour_codes(fg_home, redis_server, weat
     weather_rows.to_parquet(batch, index=False)
     assert run("ingest", "weather", str(batch), home=fg_home).returncode == 0
     env = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "REDIS_URL": redis_server.url}
-    out = subprocess.run([sys.executable, "-m", "services.cli.app", "materialize", "--start", "2013-01-01T00:00:00Z",
+    out = subprocess.run([sys.executable, "-m", "featureguard.cli.app", "materialize", "--start", "2013-01-01T00:00:00Z",
                           "--end", "2013-02-01T00:00:00Z"], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "Materializing 3 feature views from 2013-01-01 00:00:00+00:00" in out.stdout, out.stdout

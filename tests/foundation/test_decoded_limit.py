@@ -15,11 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from services.errors import EXIT_OPERATIONAL, OperationalError
-from services.ingest.decoded import LIMIT_ENV, decoded_bytes_limit, ipc_messages
-from services.ingest.pipeline import ingest_bytes, validate_bytes
-from services.ingest.readers import BatchTooLargeError, UnreadableBatchError, read_bytes
-from services.settings import data_home
+from featureguard.errors import EXIT_OPERATIONAL, OperationalError
+from featureguard.ingest.decoded import LIMIT_ENV, decoded_bytes_limit, ipc_messages
+from featureguard.ingest.pipeline import ingest_bytes, validate_bytes
+from featureguard.ingest.readers import BatchTooLargeError, UnreadableBatchError, read_bytes
+from featureguard.settings import data_home
 
 MB = 1 << 20
 

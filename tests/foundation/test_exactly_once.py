@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from services.errors import EXIT_OPERATIONAL, OnlineStoreUnavailable, StorageError
-from services.ingest import atomic
-from services.ingest.pipeline import ingest_bytes, receipt_store
+from featureguard.errors import EXIT_OPERATIONAL, OnlineStoreUnavailable, StorageError
+from featureguard.ingest import atomic
+from featureguard.ingest.pipeline import ingest_bytes, receipt_store
 from tests.foundation.test_crash import assert_every_visible_row_has_a_receipt, files_under
 
 
@@ -128,7 +128,7 @@ def registered_home(tmp_path_factory, redis_server):
     home = tmp_path_factory.mktemp("registered")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FEATUREGUARD_HOME", str(home))
-        from services.feast_store import OnlineStoreChoice, apply_definitions, open_store
+        from featureguard.feast_store import OnlineStoreChoice, apply_definitions, open_store
 
         apply_definitions(open_store(OnlineStoreChoice(
             "redis", {"type": "redis", "connection_string": redis_server.feast_connection_string}, "")))
@@ -145,8 +145,8 @@ def down_home(registered_home, monkeypatch):
 
 
 def test_online_store_down_rolls_the_batch_back(down_home, weather_rows):
-    from services.feast_store import OnlineStoreChoice, open_store
-    from services.online_write import feast_online_writer
+    from featureguard.feast_store import OnlineStoreChoice, open_store
+    from featureguard.online_write import feast_online_writer
 
     store = open_store(OnlineStoreChoice("redis", {"type": "redis",
                                                    "connection_string": f"127.0.0.1:{_closed_port()}"}, ""))
@@ -160,7 +160,7 @@ def test_online_store_down_rolls_the_batch_back(down_home, weather_rows):
 def test_cli_ingest_online_with_redis_down_leaves_nothing(down_home, weather_rows, tmp_path):
     batch = tmp_path / "weather.parquet"
     weather_rows.to_parquet(batch, index=False)
-    out = subprocess.run([sys.executable, "-m", "services.cli.app", "ingest", "weather", str(batch), "--online"],
+    out = subprocess.run([sys.executable, "-m", "featureguard.cli.app", "ingest", "weather", str(batch), "--online"],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode == EXIT_OPERATIONAL, out.stdout + out.stderr
     assert "cannot connect to Redis" in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -172,8 +172,8 @@ def test_cli_ingest_online_with_redis_down_leaves_nothing(down_home, weather_row
 def test_the_same_bytes_after_a_contract_version_bump_are_a_repeat(fg_home, weather_rows, monkeypatch):
     import dataclasses
 
-    from contracts import get_contract
-    from services.ingest import pipeline
+    from featureguard.contracts import get_contract
+    from featureguard.ingest import pipeline
 
     data = _parquet(weather_rows)
     first = ingest_bytes("weather", data, "parquet")

@@ -16,9 +16,9 @@ from typing import Iterator
 
 import pytest
 
-from services.cli.failures import classify
-from services.errors import EXIT_INTERNAL, EXIT_OPERATIONAL, StorageError
-from services.redis_process import RedisProcess, free_port
+from featureguard.cli.failures import classify
+from featureguard.errors import EXIT_INTERNAL, EXIT_OPERATIONAL, StorageError
+from featureguard.redis_process import RedisProcess, free_port
 
 ENTITY = ["-e", "origin=EWR", "-e", "tailnum=N14228", "-e", "carrier=UA", "-e", "dest=IAH"]
 
@@ -28,7 +28,7 @@ def cli(*args: str, home: Path, env: dict | None = None, **kwargs) -> subprocess
     for name in ("REDIS_URL", "FEATUREGUARD_DEBUG", "FEATUREGUARD_REDIS_TYPE"):
         if name not in (env or {}):
             full.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                           env=full, timeout=180, **kwargs)
 
 
@@ -43,7 +43,7 @@ def one_line_error(out: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory, weather_rows) -> Path:
     """A data home with a weather batch stored and the feature definitions registered."""
-    from services.feast_store import OnlineStoreChoice, apply_definitions, open_store
+    from featureguard.feast_store import OnlineStoreChoice, apply_definitions, open_store
 
     home = tmp_path_factory.mktemp("exit-codes") / "home"
     home.mkdir()
@@ -119,7 +119,7 @@ def full_disk(tmp_path) -> Iterator[tuple[Path, dict]]:
 
 
 def test_a_full_disk_exits_4_in_one_line(full_disk, tmp_path):
-    from services.demo.producers import weather_frame
+    from featureguard.demo.producers import weather_frame
 
     home, limit = full_disk
     home.mkdir()

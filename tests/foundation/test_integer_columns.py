@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from contracts.registry import get_contract
-from services.ingest.gate import check_frame
-from services.ingest.integers import fractional_failures, integer_columns
+from featureguard.contracts.registry import get_contract
+from featureguard.ingest.gate import check_frame
+from featureguard.ingest.integers import fractional_failures, integer_columns
 
 
 def _planes(seats: list[object]) -> pd.DataFrame:
@@ -41,6 +41,6 @@ def test_text_numbers_are_judged_too():
 
 
 def test_the_report_says_what_was_expected():
-    from contracts.describe import expectation
+    from featureguard.contracts.describe import expectation
 
     assert "whole numbers" in expectation("whole_number", None)

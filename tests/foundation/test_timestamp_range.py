@@ -14,11 +14,11 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from contracts import get_contract
-from services.ingest.gate import check_frame
-from services.ingest.pipeline import ingest_file, validate_file
-from services.ingest.receipts import ReceiptStore
-from services.settings import receipts_path, staging_path
+from featureguard.contracts import get_contract
+from featureguard.ingest.gate import check_frame
+from featureguard.ingest.pipeline import ingest_file, validate_file
+from featureguard.ingest.receipts import ReceiptStore
+from featureguard.settings import receipts_path, staging_path
 
 FAR = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 BAD_ROW = 3

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from services.ingest.pipeline import validate_bytes
-from services.ingest.timestamps import SUPPORTED_RANGE, normalize_timestamps
+from featureguard.ingest.pipeline import validate_bytes
+from featureguard.ingest.timestamps import SUPPORTED_RANGE, normalize_timestamps
 
 UTC = "UTC"
 

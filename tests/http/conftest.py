@@ -18,7 +18,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from services.redis_process import RedisProcess
+from featureguard.redis_process import RedisProcess
 
 ADMIN, READER, WEATHER_WRITER, PLANES_WRITER, CONTRACTS = (
     "fgk_admin", "fgk_reader", "fgk_weather", "fgk_planes", "fgk_contracts")
@@ -64,7 +64,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisProcess) -
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FEATUREGUARD_HOME", str(home))
         mp.setenv("REDIS_URL", redis_server.url)
-        from services.feast_store import OnlineStoreChoice, apply_definitions, open_store
+        from featureguard.feast_store import OnlineStoreChoice, apply_definitions, open_store
 
         store = open_store(OnlineStoreChoice(
             "redis", {"type": "redis", "connection_string": redis_server.feast_connection_string}, ""))
@@ -88,8 +88,8 @@ def client_for(redis_url: str, **settings: Any):
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
-    from services.http.app import create_app
-    from services.http.settings import HttpSettings
+    from featureguard.http.app import create_app
+    from featureguard.http.settings import HttpSettings
 
     # The 2013 data is years past every view's TTL. Most tests compare with `feast serve`, which
     # never reports OUTSIDE_MAX_AGE, so they read without TTL statuses; test_ttl_statuses and the

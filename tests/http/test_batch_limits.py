@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from services.http.limits import count_csv_rows, count_rows
+from featureguard.http.limits import count_csv_rows, count_rows
 from tests.http.conftest import ADMIN, auth, client_for, plane_rows, store_snapshot, weather_rows
 
 PARQUET = "application/vnd.apache.parquet"

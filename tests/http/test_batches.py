@@ -109,7 +109,7 @@ def test_validate_reports_every_bad_input_class(client, stores, kind: str) -> No
 @pytest.mark.parametrize("kind", sorted(CLASSES))
 @pytest.mark.parametrize("route", ["ingest", "push"])
 def test_ingest_and_push_every_bad_input_class(stores, kind: str, route: str) -> None:
-    from services.ingest.storage import read_offline
+    from featureguard.ingest.storage import read_offline
 
     data, content_type = bad_batch(kind)
     before = store_snapshot(stores)
@@ -138,7 +138,7 @@ def test_ingest_and_push_every_bad_input_class(stores, kind: str, route: str) ->
 
 
 def test_ingest_receipt_idempotency_and_duplicates(stores) -> None:
-    from services.ingest.storage import read_offline
+    from featureguard.ingest.storage import read_offline
 
     data = records(_weather())
     headers = {**JSON, **auth(WEATHER_WRITER)}
@@ -208,7 +208,7 @@ def test_formats_by_content_type(client, stores) -> None:
 def test_push_writes_online_and_offline_and_keeps_bad_rows_out(stores) -> None:
     import redis
 
-    from services.ingest.storage import read_offline
+    from featureguard.ingest.storage import read_offline
 
     planes = plane_rows(20)
     planes.loc[3, "seats"] = 5_000  # out of range

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from services.http import batches
-from services.http.auth import hash_key
-from services.ingest.pipeline import receipt_store
-from services.ingest.receipts import batch_id_for
-from services.ingest.storage import read_offline
-from services.settings import staging_path
+from featureguard.http import batches
+from featureguard.http.auth import hash_key
+from featureguard.ingest.pipeline import receipt_store
+from featureguard.ingest.receipts import batch_id_for
+from featureguard.ingest.storage import read_offline
+from featureguard.settings import staging_path
 from tests.http.conftest import ADMIN, WEATHER_WRITER, auth, client_for, records, weather_rows
 
 JSON = {"Content-Type": "application/json"}
@@ -94,7 +94,7 @@ def test_reusing_a_key_for_other_bytes_is_422_and_stores_nothing(stores) -> None
 
 
 def test_a_batch_being_stored_answers_409(stores, monkeypatch) -> None:
-    from services.ingest.commit import BatchLock
+    from featureguard.ingest.commit import BatchLock
 
     body = records(weather_rows(2))
     batch_id = batch_id_for("weather", body, "held", hash_key(WEATHER_WRITER))

@@ -8,7 +8,7 @@ import hashlib
 import orjson
 import pytest
 
-from services.http.auth import KeyConfigError, hash_key, load_keyring
+from featureguard.http.auth import KeyConfigError, hash_key, load_keyring
 from tests.http.conftest import KEYS, client_for, records, store_snapshot, weather_rows
 
 DISABLED = "fgk_disabled"

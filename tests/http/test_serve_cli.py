@@ -14,7 +14,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.redis_process import free_port
+from featureguard.redis_process import free_port
 from tests.http.conftest import CONTRACTS, KEYS, READER, WEATHER_WRITER, records, weather_rows
 
 BIN = Path(sys.executable).parent
@@ -80,6 +80,6 @@ def test_serve_with_two_workers(stores, tmp_path: Path) -> None:
 
 
 def test_cli_import_stays_feast_free() -> None:
-    code = ("import sys, services.cli.app; "
+    code = ("import sys, featureguard.cli.app; "
             "sys.exit(any(m == 'feast' or m.startswith('feast.') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

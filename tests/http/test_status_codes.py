@@ -16,7 +16,7 @@ def _all_rows_bad() -> bytes:
 
 @pytest.mark.parametrize("route", ["push", "ingest"])
 def test_a_batch_whose_rows_all_fail_is_422_with_its_receipt(stores, route: str) -> None:
-    from services.ingest.storage import read_offline
+    from featureguard.ingest.storage import read_offline
 
     with client_for(stores.redis.url) as client:
         response = client.post(f"/v1/{route}/weather", content=_all_rows_bad(), headers=JSON_ADMIN)
@@ -82,8 +82,8 @@ def _asgi_post(app, path: str, chunks: list[bytes], headers: dict[str, str], sta
 
 
 def _app(stores, **settings):
-    from services.http.app import create_app
-    from services.http.settings import HttpSettings
+    from featureguard.http.app import create_app
+    from featureguard.http.settings import HttpSettings
     from tests.http.conftest import KEYS_JSON
 
     return create_app(HttpSettings(redis_url=stores.redis.url, api_keys_json=KEYS_JSON, registry_check_interval=0,
@@ -126,7 +126,7 @@ def test_a_timeout_after_the_batch_was_handed_on_says_it_may_be_stored(stores) -
 
 
 def test_operational_failures_are_503_never_500(stores) -> None:
-    from services.errors import OnlineStoreUnavailable, OperationalError, StorageError
+    from featureguard.errors import OnlineStoreUnavailable, OperationalError, StorageError
 
     def raising(exc: Exception):
         async def endpoint():

@@ -29,7 +29,7 @@ def test_stale_values_are_marked_and_fresh_ones_present(stores) -> None:
 
 
 def test_the_setting_reaches_worker_processes() -> None:
-    from services.http.settings import HttpSettings
+    from featureguard.http.settings import HttpSettings
 
     assert HttpSettings().ttl_statuses is True
     env = HttpSettings(ttl_statuses=False).to_env()

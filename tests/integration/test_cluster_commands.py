@@ -15,7 +15,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from services.online_store_choice import choose_online_store
+from featureguard.online_store_choice import choose_online_store
 
 ENTITY = ["-e", "origin=EWR", "-e", "tailnum=N14228", "-e", "carrier=UA", "-e", "dest=IAH"]
 
@@ -26,7 +26,7 @@ def _env(home: Path, redis_cluster) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli.app", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "featureguard.cli.app", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
 

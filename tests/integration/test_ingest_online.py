@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from services.ingest.pipeline import ingest_bytes
+from featureguard.ingest.pipeline import ingest_bytes
 
 
 def _batch(loop, temp: float, hour: str) -> bytes:
@@ -16,7 +16,7 @@ def _batch(loop, temp: float, hour: str) -> bytes:
 
 
 def test_online_ingest_updates_redis_and_respects_newer_values(loop):
-    from services.online_write import feast_online_writer
+    from featureguard.online_write import feast_online_writer
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FEATUREGUARD_HOME", str(loop.home))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from contracts import get_contract
-from services.ingest.storage import read_offline
+from featureguard.contracts import get_contract
+from featureguard.ingest.storage import read_offline
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], ts: str) -> pd.DataFrame:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from services.feast_store import choose_online_store
-from services.settings import redis_url_to_feast
+from featureguard.feast_store import choose_online_store
+from featureguard.settings import redis_url_to_feast
 
 
 def test_redis_url_is_used_as_is(fg_home, monkeypatch):

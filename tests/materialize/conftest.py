@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from services.redis_process import RedisProcess
+from featureguard.redis_process import RedisProcess
 from tests.materialize import repo
 
 

@@ -2,7 +2,7 @@
 
 import pandera.pandas as pa
 
-from contracts.model import Contract, utc_timestamp_column
+from featureguard.contracts.model import Contract, utc_timestamp_column
 
 CONTRACT = Contract(
     name="mat_pairs",

@@ -23,9 +23,9 @@ PROJECT = "matrepo"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 START, END = NOW - timedelta(days=3650 * 6), NOW + timedelta(seconds=1)
 AIRPORTS = ["JFK", "LGA", "EWR", "ÆØÅ-ü", "", "a{b}c", "ORD", "SFO", "x" * 300]
-BULK = "services.materialize.BulkRedisComputeEngine"
+BULK = "featureguard.materialize.BulkRedisComputeEngine"
 #: offline stores the engine is checked on: ours, and Feast's own duckdb and file (dask) stores
-OURS = "services.offline_store.AsofOfflineStore"
+OURS = "featureguard.offline_store.AsofOfflineStore"
 OFFLINE_STORES = {"ours": OURS, "duckdb": "duckdb", "file": "file"}
 
 

@@ -13,13 +13,16 @@ from tests.materialize.conftest import Pair, open_pair
 
 @pytest.fixture()
 def checked(tmp_path, redis_server) -> Iterator[Pair]:
-    from contracts import registry
+    from featureguard.contracts import ContractRegistry, use_registry
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry.SOURCES, "mat_pairs", "tests.materialize.contract_fixture")
-        registry.get_contract.cache_clear()
+    folder = tmp_path / "contracts"
+    folder.mkdir()
+    (folder / "mat_pairs.py").write_text("from tests.materialize.contract_fixture import CONTRACT  # noqa: F401\n")
+    previous = use_registry(ContractRegistry(folder))
+    try:
         yield open_pair(tmp_path, redis_server, tags={"pairs": {"contract": "mat_pairs"}})
-    registry.get_contract.cache_clear()
+    finally:
+        use_registry(previous)
 
 
 def test_failing_rows_are_not_written_and_are_reported(checked, capsys):
@@ -45,15 +48,18 @@ def test_failing_rows_are_not_written_and_are_reported(checked, capsys):
 
 
 def test_contract_checks_can_be_turned_off(tmp_path, redis_server):
-    from contracts import registry
+    from featureguard.contracts import ContractRegistry, use_registry
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry.SOURCES, "mat_pairs", "tests.materialize.contract_fixture")
-        registry.get_contract.cache_clear()
+    folder = tmp_path / "contracts"
+    folder.mkdir()
+    (folder / "mat_pairs.py").write_text("from tests.materialize.contract_fixture import CONTRACT  # noqa: F401\n")
+    previous = use_registry(ContractRegistry(folder))
+    try:
         made = open_pair(tmp_path, redis_server, engine=repo.bulk(validate_contracts=False),
                          tags={"pairs": {"contract": "mat_pairs"}})
         made.materialize(views=["pairs"])
-    registry.get_contract.cache_clear()
+    finally:
+        use_registry(previous)
     stock, ours = made.dumps()
     assert ours == stock and len(ours) == 5
 

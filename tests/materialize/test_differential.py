@@ -7,7 +7,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from services.materialize import BulkRedisComputeEngine
+from featureguard.materialize import BulkRedisComputeEngine
 from tests.materialize import repo
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.materialize import MaterializationError
-from services.redis_process import RedisProcess
+from featureguard.materialize import MaterializationError
+from featureguard.redis_process import RedisProcess
 from tests.materialize import repo
 
 GATES = 60_000

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pandas as pd
 
-from services.materialize.push import write_latest
+from featureguard.materialize.push import write_latest
 from tests.materialize import repo
 
 

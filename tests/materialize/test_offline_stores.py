@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from services.materialize import BulkRedisComputeEngine
+from featureguard.materialize import BulkRedisComputeEngine
 from tests.materialize import repo
 from tests.materialize.conftest import Pair, open_pair
 
@@ -150,7 +150,7 @@ def test_entityless_rows_pushed_where_feast_reads_them(tmp_path, redis_server):
     reads, so the reference is Feast's materialization over a window holding every row.)"""
     from datetime import timedelta
 
-    from services.materialize.push import write_latest
+    from featureguard.materialize.push import write_latest
 
     made = open_pair(tmp_path, redis_server, entityless=True, stock_offline="file")
     rows = repo.totals_frame()

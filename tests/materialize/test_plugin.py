@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from services.materialize import BulkRedisComputeEngine, BulkRedisComputeEngineConfig
+from featureguard.materialize import BulkRedisComputeEngine, BulkRedisComputeEngineConfig
 from tests.materialize import repo
 from tests.materialize.conftest import open_pair
 
@@ -18,10 +18,10 @@ from tests.materialize.conftest import open_pair
 def test_feature_repo_selects_the_bulk_engine(fg_home):
     from feast import RepoConfig
 
-    from services.feast_store import REPO_PATH, repo_config_dict
+    from featureguard.feast_store import REPO_PATH, repo_config_dict
 
     raw = repo_config_dict({"type": "redis", "connection_string": "127.0.0.1:1"})
-    assert raw["batch_engine"] == {"type": "services.materialize.BulkRedisComputeEngine"}
+    assert raw["batch_engine"] == {"type": "featureguard.materialize.BulkRedisComputeEngine"}
     config = RepoConfig(repo_path=REPO_PATH, **raw)
     assert isinstance(config.batch_engine, BulkRedisComputeEngineConfig)
     from feast.infra.passthrough_provider import PassthroughProvider
@@ -38,8 +38,8 @@ def test_feast_cli_materialize_takes_the_fast_path(pair):
     (pair.ours.path / "feature_store.yaml").write_text(yaml.safe_dump({
         "project": repo.PROJECT, "provider": "local", "registry": str(pair.ours.path / "registry.db"),
         "online_store": {"type": "redis", "connection_string": config.online_store.connection_string},
-        "offline_store": {"type": "services.offline_store.AsofOfflineStore"},
-        "batch_engine": {"type": "services.materialize.BulkRedisComputeEngine", "chunk_rows": 2},
+        "offline_store": {"type": "featureguard.offline_store.AsofOfflineStore"},
+        "batch_engine": {"type": "featureguard.materialize.BulkRedisComputeEngine", "chunk_rows": 2},
         "entity_key_serialization_version": 3,
     }))
     feast = Path(sys.executable).parent / "feast"

@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from services.materialize.layout import ViewLayout
-from services.materialize.times import utc_timestamps, with_utc_timestamps
+from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.times import utc_timestamps, with_utc_timestamps
 
 #: ISO-8601 shapes, each parsed by Feast on its own (pandas infers one format per column)
 TEXTS = [

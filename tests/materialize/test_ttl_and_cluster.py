@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from services.materialize import BulkRedisComputeEngine
+from featureguard.materialize import BulkRedisComputeEngine
 from tests.materialize import repo
 from tests.materialize.conftest import open_pair
 
@@ -80,11 +80,11 @@ def test_cluster_writes_follow_moved_redirects(redis_cluster, check_stored):
     import numpy as np
     import pyarrow as pa
 
-    from services.materialize.layout import ViewLayout
-    from services.materialize.wire import ClusterWire
-    from services.materialize.writer import BulkWriter
-    from services.online.cluster import SlotMap
-    from services.online.target import RedisTarget
+    from featureguard.materialize.layout import ViewLayout
+    from featureguard.materialize.wire import ClusterWire
+    from featureguard.materialize.writer import BulkWriter
+    from featureguard.online.cluster import SlotMap
+    from featureguard.online.target import RedisTarget
 
     redis_cluster.flushall()
     target = RedisTarget.from_feast({"type": "redis", "redis_type": "redis_cluster",
@@ -121,11 +121,11 @@ def test_cluster_writes_follow_ask_during_a_slot_migration(redis_cluster, check_
     import redis
     from redis.crc import key_slot
 
-    from services.materialize.layout import ViewLayout
-    from services.materialize.wire import ClusterWire
-    from services.materialize.writer import BulkWriter
+    from featureguard.materialize.layout import ViewLayout
+    from featureguard.materialize.wire import ClusterWire
+    from featureguard.materialize.writer import BulkWriter
     from google.protobuf.timestamp_pb2 import Timestamp
-    from services.online.target import RedisTarget
+    from featureguard.online.target import RedisTarget
 
     redis_cluster.flushall()
     target = RedisTarget.from_feast({"type": "redis", "redis_type": "redis_cluster",

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.materialize import protowire as pw
-from services.materialize import resp
-from services.materialize.layout import ViewLayout, field_name
-from services.materialize.source import latest_per_key
-from services.materialize.wire import error_lines
+from featureguard.materialize import protowire as pw
+from featureguard.materialize import resp
+from featureguard.materialize.layout import ViewLayout, field_name
+from featureguard.materialize.source import latest_per_key
+from featureguard.materialize.wire import error_lines
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from services.materialize import resp
-from services.materialize.wire import Wire
-from services.online.target import RedisReplyError, RedisTarget
+from featureguard.materialize import resp
+from featureguard.materialize.wire import Wire
+from featureguard.online.target import RedisReplyError, RedisTarget
 
 
 def _wire(redis_server) -> Wire:

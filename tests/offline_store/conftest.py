@@ -39,7 +39,7 @@ def world(tmp_path_factory) -> World:
 def _fresh_tie_verdicts():
     """Worlds rewrite their files in place within milliseconds, which ingestion never does;
     each test starts without remembered tie verdicts."""
-    from services.offline_store import ties
+    from featureguard.offline_store import ties
 
     ties.forget_all()
     yield

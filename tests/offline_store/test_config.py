@@ -20,7 +20,7 @@ online_store:
   type: sqlite
   path: {home}/online.db
 offline_store:
-  type: services.offline_store.AsofOfflineStore
+  type: featureguard.offline_store.AsofOfflineStore
   memory_limit: 512MB
   threads: 1
 entity_key_serialization_version: 3
@@ -36,7 +36,7 @@ def test_yaml_repo_uses_the_store_end_to_end(tmp_path):
     from feast import FeatureStore
     from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
 
-    from services.offline_store import AsofOfflineStore, AsofOfflineStoreConfig
+    from featureguard.offline_store import AsofOfflineStore, AsofOfflineStoreConfig
     from tests.offline_store.world import feature_frames, write_frames
 
     store = FeatureStore(repo_path=str(_repo(tmp_path)))
@@ -55,7 +55,7 @@ def test_yaml_repo_uses_the_store_end_to_end(tmp_path):
 
 
 def test_session_limits_reach_duckdb():
-    from services.offline_store.duck import EngineSettings, connect
+    from featureguard.offline_store.duck import EngineSettings, connect
 
     con = connect(EngineSettings(threads=1, memory_limit="256MB"))
     settings = dict(con.execute(
@@ -79,11 +79,11 @@ def test_the_project_repo_yaml_loads_with_this_store(tmp_path, monkeypatch):
     """feature_repo/feature_store.yaml with the offline store switched to ours parses and resolves."""
     from feast.repo_config import load_repo_config
 
-    from services.offline_store import AsofOfflineStoreConfig
-    from services.feast_store import REPO_PATH
+    from featureguard.offline_store import AsofOfflineStoreConfig
+    from featureguard.feast_store import REPO_PATH
 
     raw = yaml.safe_load((REPO_PATH / "feature_store.yaml").read_text())
-    raw["offline_store"] = {"type": "services.offline_store.AsofOfflineStore"}
+    raw["offline_store"] = {"type": "featureguard.offline_store.AsofOfflineStore"}
     (tmp_path / "feature_store.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("FEATUREGUARD_HOME", str(tmp_path))
     monkeypatch.setenv("FEATUREGUARD_REDIS", "localhost:6379")
@@ -100,7 +100,7 @@ def test_frame_values_do_not_depend_on_thread_count(world):
     expected = world.ours.get_historical_features(entity_df=entities, features=refs).to_df()
     one = world.ours.config.model_copy(deep=True)
     one.offline_store.threads = 1
-    from services.offline_store import AsofOfflineStore
+    from featureguard.offline_store import AsofOfflineStore
 
     views = [world.ours.get_feature_view(n) for n in ("driver_daily", "store_sales", "market")]
     got = AsofOfflineStore.get_historical_features(one, views, refs, entities, world.ours.registry, "diff").to_df()

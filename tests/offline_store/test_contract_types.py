@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from services.offline_store.contract_types import ColumnCheck, ContractTypeError, check_types, mismatches
+from featureguard.offline_store.contract_types import ColumnCheck, ContractTypeError, check_types, mismatches
 
 
 def test_matching_types_pass_and_each_mismatch_is_named():
@@ -48,17 +48,17 @@ def repo_store(fg_home: Path):
     """feature_repo/ as defined, on our store, with weather written the way ingestion writes it."""
     from feast import FeatureStore, RepoConfig
 
-    from contracts import get_contract
-    from feature_repo.definitions import build_repo
-    from services.feast_store import REPO_PATH
-    from services.ingest.storage import stored_frame, write_offline
+    from featureguard.contracts import get_contract
+    from featureguard.feature_repo.definitions import build_repo
+    from featureguard.feast_store import REPO_PATH
+    from featureguard.ingest.storage import stored_frame, write_offline
 
     weather = get_contract("weather")
     write_offline(weather, "batch-1", stored_frame(weather, _weather_rows(), pd.Timestamp("2013-01-02", tz="UTC")))
     config = RepoConfig(
         project="featureguard", provider="local", registry=str(fg_home / "registry.db"),
         online_store={"type": "sqlite", "path": str(fg_home / "online.db")},
-        offline_store={"type": "services.offline_store.AsofOfflineStore"},
+        offline_store={"type": "featureguard.offline_store.AsofOfflineStore"},
         entity_key_serialization_version=3, repo_path=str(REPO_PATH),
     )
     store = FeatureStore(config=config)

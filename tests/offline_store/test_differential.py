@@ -48,7 +48,7 @@ def test_every_view_with_full_feature_names_matches_stock(world, seed):
 @seeded(8)
 def test_planner_choices_do_not_change_answers(world, seed, semi_join, tie_check):
     """Forced on or off: cutting sources to the entity keys, and checking for ties first."""
-    from services.offline_store import retrieval
+    from featureguard.offline_store import retrieval
 
     world.reseed(seed)
     entities = entity_frame(seed, rows=40)

@@ -6,7 +6,7 @@ import os
 
 import pyarrow as pa
 
-from services.offline_store import writes
+from featureguard.offline_store import writes
 
 
 def test_offline_writes_fsync_the_file_its_folder_and_new_folders(tmp_path, monkeypatch):

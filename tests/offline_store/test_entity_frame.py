@@ -77,7 +77,7 @@ def test_naive_text_and_zoned_timestamps_mean_the_same_instants(world):
 
 def test_naive_timestamps_are_utc_even_without_feast_coercion(world):
     """Called directly (as Feast's provider does), the store itself treats naive time as UTC."""
-    from services.offline_store import AsofOfflineStore
+    from featureguard.offline_store import AsofOfflineStore
 
     world.reseed(14)
     aware = entity_frame(14)

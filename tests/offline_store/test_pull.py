@@ -9,7 +9,7 @@ import pytest
 from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL
 from feast.infra.offline_stores.duckdb import DuckDBOfflineStore
 
-from services.offline_store import AsofOfflineStore
+from featureguard.offline_store import AsofOfflineStore
 from tests.offline_store.reference import assert_same_values
 from tests.offline_store.world import T0
 

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.offline_store import sql
+from featureguard.offline_store import sql
 
 H = 3_600_000_000_000  # one hour in ns
 
 
 def test_builder_imports_without_feast():
-    code = "import sys, services.offline_store.sql; assert 'feast' not in sys.modules"
+    code = "import sys, featureguard.offline_store.sql; assert 'feast' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from feast import FeatureStore, FeatureView, Field, FileSource
 from feast.types import Float64
 
-from services.offline_store import ties
+from featureguard.offline_store import ties
 from tests.offline_store.world import driver, local_store
 
 T0 = pd.Timestamp("2024-05-01T00:00:00Z")

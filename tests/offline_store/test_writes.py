@@ -12,8 +12,8 @@ import pytest
 from feast import FeatureStore, FeatureView, Field, FileSource
 from feast.types import Float64
 
-from services.offline_store import AsofOfflineStore
-from services.offline_store.writes import ContractGovernedWriteError
+from featureguard.offline_store import AsofOfflineStore
+from featureguard.offline_store.writes import ContractGovernedWriteError
 from tests.offline_store.world import T0, driver, entity_frame, local_store
 
 ROWS = pd.DataFrame({

@@ -19,7 +19,7 @@ from feast.value_type import ValueType
 
 from hypothesis import HealthCheck, Phase, settings
 
-OURS = {"type": "services.offline_store.AsofOfflineStore"}
+OURS = {"type": "featureguard.offline_store.AsofOfflineStore"}
 STOCK = {"type": "duckdb"}
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 HOURS = 24 * 6

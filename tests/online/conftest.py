@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from services.redis_process import RedisProcess
+from featureguard.redis_process import RedisProcess
 
 from tests.online import typed_repo
 

@@ -10,9 +10,9 @@ from typing import Iterator
 
 import pytest
 
-from services.online import OnlineReader
-from services.online.aio_reader import RedisOnlineReader
-from services.online.target import RedisTarget
+from featureguard.online import OnlineReader
+from featureguard.online.aio_reader import RedisOnlineReader
+from featureguard.online.target import RedisTarget
 from tests.online import typed_repo
 from tests.online.conftest import assert_same_columns, entity_rows
 
@@ -94,10 +94,10 @@ def test_async_reader_matches_stock_feast_on_a_cluster(clustered) -> None:
 def test_http_service_serves_from_a_cluster(redis_cluster, tmp_path, monkeypatch) -> None:
     """``featureguard serve`` with FEATUREGUARD_REDIS_TYPE=redis_cluster: Feast writes the planes
     to the cluster, the service reads them back as stock Feast does."""
-    from services.feast_store import OnlineStoreChoice, apply_definitions, open_store
-    from services.http.state import REDIS_TYPE_ENV
-    from services.ingest.pipeline import ingest_bytes
-    from services.online_write import feast_online_writer
+    from featureguard.feast_store import OnlineStoreChoice, apply_definitions, open_store
+    from featureguard.http.state import REDIS_TYPE_ENV
+    from featureguard.ingest.pipeline import ingest_bytes
+    from featureguard.online_write import feast_online_writer
     from tests.http.conftest import READER, auth, client_for, plane_rows, records
 
     url = f"redis://127.0.0.1:{redis_cluster.ports[1]}"

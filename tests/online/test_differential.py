@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.online import OnlineReader, get_online_features
+from featureguard.online import OnlineReader, get_online_features
 from tests.online import typed_repo
 from tests.online.conftest import assert_same_columns, entity_rows
 
@@ -120,7 +120,7 @@ def test_statuses_and_timestamps_follow_the_written_rows(typed) -> None:
 
 
 def test_a_reader_is_reused_per_store(typed) -> None:
-    from services.online import reader_for
+    from featureguard.online import reader_for
 
     assert reader_for(typed.store) is reader_for(typed.store)
     with OnlineReader(typed.store) as reader:

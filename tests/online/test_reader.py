@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.online import EntityValueError, OnlineReader, UnknownFeatureError
-from services.online.target import RedisTarget
-from services.redis_process import RedisProcess
+from featureguard.online import EntityValueError, OnlineReader, UnknownFeatureError
+from featureguard.online.target import RedisTarget
+from featureguard.redis_process import RedisProcess
 from tests.online.conftest import entity_rows
 
 ROW = [{"airport": "JFK", "counter_id": 1}]
@@ -126,7 +126,7 @@ def test_the_async_reader_renders_feasts_json(typed) -> None:
     when asked to."""
     from feast.feature_server_utils import convert_response_to_dict
 
-    from services.online.aio_reader import RedisOnlineReader
+    from featureguard.online.aio_reader import RedisOnlineReader
 
     store, rows = typed.store, entity_rows()
     columns = {k: [r[k] for r in rows] for k in rows[0]}

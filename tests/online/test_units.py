@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.online.cluster import ClusterRoutingError, SlotMap, redirect_of
-from services.online.decode import NativeDecoder, decode_columns
-from services.online.keys import INT64, STRING, UNIX_TIMESTAMP, _mmh3, view_read
-from services.online.plan import ReadPlan, lookup
-from services.online.target import RedisTarget, parse_connection_string
+from featureguard.online.cluster import ClusterRoutingError, SlotMap, redirect_of
+from featureguard.online.decode import NativeDecoder, decode_columns
+from featureguard.online.keys import INT64, STRING, UNIX_TIMESTAMP, _mmh3, view_read
+from featureguard.online.plan import ReadPlan, lookup
+from featureguard.online.target import RedisTarget, parse_connection_string
 
 
 @settings(max_examples=300, deadline=None)
@@ -154,7 +154,7 @@ def test_statuses_and_the_ttl_boundary() -> None:
 def test_http_json_can_report_stale_rows() -> None:
     from feast.protos.feast.types.Value_pb2 import Value
 
-    from services.online.decode import Decoder, assemble
+    from featureguard.online.decode import Decoder, assemble
 
     view = view_read("p", "v", {"id": INT64}, ["a"], ttl_seconds=60)
     plan = ReadPlan("v", (view,), ("a",), {"id": INT64})

@@ -7,7 +7,7 @@ almost all of them, so both are nullable; everything else is always present in t
 
 import pandera.pandas as pa
 
-from contracts.model import Contract, utc_timestamp_column
+from featureguard.contracts.model import Contract, utc_timestamp_column
 
 AIRCRAFT_TYPES = ["Fixed wing multi engine", "Fixed wing single engine", "Rotorcraft"]
 ENGINE_TYPES = ["Turbo-fan", "Turbo-jet", "Reciprocating", "4 Cycle", "Turbo-shaft", "Turbo-prop"]

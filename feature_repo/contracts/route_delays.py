@@ -1,6 +1,6 @@
 """Daily departure-delay history per carrier and route, derived from flights.
 
-Produced by ``services.transforms.route_delays`` and checked like any other batch. A day's row
+Produced by ``featureguard.transforms.route_delays`` and checked like any other batch. A day's row
 is stamped with the end of that local (America/New_York) day in UTC, the moment it becomes
 known, so a point-in-time join can never see the day it is predicting. Means are null when
 every flight of the day was cancelled.
@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
-from contracts.checks import register_check
-from contracts.model import Contract, utc_timestamp_column
+from featureguard.contracts.checks import register_check
+from featureguard.contracts.model import Contract, utc_timestamp_column
 
 
 @register_check

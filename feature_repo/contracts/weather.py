@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
-from contracts.checks import register_check
-from contracts.model import Contract, finite, utc_timestamp_column
+from featureguard.contracts.checks import register_check
+from featureguard.contracts.model import Contract, finite, utc_timestamp_column
 
 AIRPORTS = ["EWR", "JFK", "LGA"]
 
