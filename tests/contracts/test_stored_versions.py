@@ -79,14 +79,15 @@ def test_point_in_time_retrieval_over_old_and_new_partitions(two_versions, fg_ho
     """Feast's get_historical_features with the view built from 1.1.0 reads the 1.0.0 partition too:
     its rows come back with visib_km null, the 1.1.0 rows with their value."""
     import featureguard.contracts.registry
-    from featureguard.feature_repo.definitions import airport, feature_view
+    from featureguard.feature_repo.definitions import airport
+    from featureguard.feature_repo.objects import feature_view
     from featureguard.feast_store import OnlineStoreChoice, open_store
 
     monkeypatch.setattr(featureguard.contracts.registry, "get_contract", newer)  # the ASOF store checks types against it
 
     old, new = two_versions
     store = open_store(OnlineStoreChoice("sqlite", {"type": "sqlite", "path": str(fg_home / "online.db")}, ""))
-    view = feature_view("weather_hourly", V11, [airport])
+    view = feature_view(V11, fg_home, name="weather_hourly", entities=[airport])
     store.apply([airport, view])
     picks = [old.iloc[10], old.iloc[100], new.iloc[5], new.iloc[110]]
     entities = pd.DataFrame({"origin": [p["origin"] for p in picks],

@@ -18,11 +18,12 @@ from tests.materialize.conftest import open_pair
 def test_feature_repo_selects_the_bulk_engine(fg_home):
     from feast import RepoConfig
 
-    from featureguard.feast_store import REPO_PATH, repo_config_dict
+    from featureguard.project import example_root
+    from featureguard.feast_store import repo_config_dict
 
     raw = repo_config_dict({"type": "redis", "connection_string": "127.0.0.1:1"})
     assert raw["batch_engine"] == {"type": "featureguard.materialize.BulkRedisComputeEngine"}
-    config = RepoConfig(repo_path=REPO_PATH, **raw)
+    config = RepoConfig(repo_path=example_root(), **raw)
     assert isinstance(config.batch_engine, BulkRedisComputeEngineConfig)
     from feast.infra.passthrough_provider import PassthroughProvider
 

@@ -80,9 +80,9 @@ def test_the_project_repo_yaml_loads_with_this_store(tmp_path, monkeypatch):
     from feast.repo_config import load_repo_config
 
     from featureguard.offline_store import AsofOfflineStoreConfig
-    from featureguard.feast_store import REPO_PATH
+    from featureguard.project import example_root
 
-    raw = yaml.safe_load((REPO_PATH / "feature_store.yaml").read_text())
+    raw = yaml.safe_load((example_root() / "feature_store.yaml").read_text())
     raw["offline_store"] = {"type": "featureguard.offline_store.AsofOfflineStore"}
     (tmp_path / "feature_store.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("FEATUREGUARD_HOME", str(tmp_path))

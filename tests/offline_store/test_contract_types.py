@@ -50,7 +50,7 @@ def repo_store(fg_home: Path):
 
     from featureguard.contracts import get_contract
     from featureguard.feature_repo.definitions import build_repo
-    from featureguard.feast_store import REPO_PATH
+    from featureguard.project import example_root
     from featureguard.ingest.storage import stored_frame, write_offline
 
     weather = get_contract("weather")
@@ -59,7 +59,7 @@ def repo_store(fg_home: Path):
         project="featureguard", provider="local", registry=str(fg_home / "registry.db"),
         online_store={"type": "sqlite", "path": str(fg_home / "online.db")},
         offline_store={"type": "featureguard.offline_store.AsofOfflineStore"},
-        entity_key_serialization_version=3, repo_path=str(REPO_PATH),
+        entity_key_serialization_version=3, repo_path=str(example_root()),
     )
     store = FeatureStore(config=config)
     store.apply(build_repo().objects)
