@@ -112,19 +112,20 @@ def check_lock(contracts: Iterable[Contract], lock: dict[str, Any]) -> list[Find
     return findings
 
 
-def check_feast(contracts: Iterable[Contract]) -> list[Finding]:
-    """Feature views of feature_repo against the contracts (imports Feast)."""
+def check_feast(contracts: Iterable[Contract], repo: Any) -> list[Finding]:
+    """Feature views of a project (``repo.entities``, ``repo.feature_views``) against the
+    contracts (imports Feast). A view without a ``contract`` tag is not judged."""
     from featureguard.contracts.feast_fields import feast_field
-    from featureguard.feature_repo.definitions import build_repo
 
     by_name = {c.name: c for c in contracts}
-    repo = build_repo()
     join_keys = {e.name: e.join_key for e in repo.entities}
     findings: list[Finding] = []
     served = set()
     for view in repo.feature_views:
         source = view.tags.get("contract")
-        contract = by_name.get(source or "")
+        if source is None:
+            continue
+        contract = by_name.get(source)
         if contract is None:
             findings.append(_fail(str(source), "feast", f"view {view.name} names no registered contract"))
             continue
@@ -220,8 +221,9 @@ def _partition_problems(contract: Contract, current, lock: dict[str, Any], part:
     return problems
 
 
-def run_checks(contracts: list[Contract], lock: dict[str, Any], offline_root: Path, feast: bool = True) -> list[Finding]:
+def run_checks(contracts: list[Contract], lock: dict[str, Any], offline_root: Path, repo: Any = None) -> list[Finding]:
+    """Every check; ``repo`` (the project's Feast objects) None skips the Feast comparison."""
     findings = check_lock(contracts, lock)
-    if feast:
-        findings.extend(check_feast(contracts))
+    if repo is not None:
+        findings.extend(check_feast(contracts, repo))
     return findings + check_offline(contracts, lock, offline_root)

@@ -167,7 +167,8 @@ def materialize(
 @app.command()
 def online(
     entity: list[str] = typer.Option(..., "--entity", "-e", help="join_key=value; repeat per key."),
-    feature_service: str = typer.Option("departure_delay_model", help="Feature service to read."),
+    feature_service: Optional[str] = typer.Option(None, help="Feature service to read (default: the "
+                                                  "project's only one)."),
     json: bool = typer.Option(False, "--json", help="Print the values as JSON."),
 ) -> None:
     """Look up the latest feature values for one entity (e.g. -e origin=JFK -e tailnum=N14228)."""
@@ -183,7 +184,8 @@ def online(
     choice = choose_online_store()
     try:
         store = open_store(choice)
-        values = online_lookup(store, choice.kind)(_feature_service(store, feature_service), [row])
+        service = _feature_service(store, feature_service)
+        values = online_lookup(store, choice.kind)(service, [_typed_entity(store, row)])
     finally:
         choice.close()
     flat = {k: v[0] for k, v in values.items()}
@@ -194,11 +196,34 @@ def online(
             console.print(f"{key:>20} = {value}")
 
 
-def _feature_service(store, name: str):
+def _typed_entity(store, row: dict[str, str]) -> dict[str, object]:
+    """Command-line values typed as the registered entities type their join keys."""
+    from feast.value_type import ValueType
+
+    casts = {ValueType.INT64: int, ValueType.INT32: int, ValueType.DOUBLE: float, ValueType.FLOAT: float,
+             ValueType.BOOL: lambda v: v.strip().lower() in ("1", "true", "yes")}
+    types = {e.join_key: e.value_type for e in store.list_entities()}
+    typed: dict[str, object] = {}
+    for key, value in row.items():
+        cast = casts.get(types.get(key))  # type: ignore[arg-type]
+        try:
+            typed[key] = cast(value) if cast else value
+        except ValueError:
+            raise _fail(f"--entity {key}={value!r}: {key} is {types[key].name}", EXIT_UNREADABLE) from None
+    return typed
+
+
+def _feature_service(store, name: str | None):
     from feast.errors import FeatureServiceNotFoundException
 
     from featureguard.settings import registry_path
 
+    if name is None:
+        services = store.list_feature_services()
+        if len(services) != 1:
+            names = ", ".join(sorted(s.name for s in services)) or "none registered"
+            raise _fail(f"name a --feature-service (the project has: {names})", EXIT_UNREADABLE)
+        return services[0]
     try:
         return store.get_feature_service(name)
     except FeatureServiceNotFoundException:
@@ -222,6 +247,7 @@ from featureguard.cli import serve_cmd; serve_cmd.register(app)  # noqa: E402,E7
 from featureguard.cli import contracts_cmd; contracts_cmd.register(app)  # noqa: E402,E702  (contracts ...)
 from featureguard.cli import report_cmd; report_cmd.register(app)  # noqa: E402,E702  (report)
 from featureguard.cli import freshness_cmd; freshness_cmd.register(app)  # noqa: E402,E702  (freshness)
+from featureguard.cli import project_cmd; project_cmd.register(app)  # noqa: E402,E702  (init, apply)
 
 
 def main() -> None:

@@ -146,7 +146,7 @@ def _print_diff(result, old_label: str, new_label: str) -> None:
 @contracts_app.command()
 def check(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
-    lock: Optional[Path] = typer.Option(None, help="Version lock (default contracts/versions.lock.json)."),
+    lock: Optional[Path] = typer.Option(None, help="Version lock (default: the project's contracts/versions.lock.json)."),
     feast: bool = typer.Option(True, "--feast/--no-feast", help="Compare the Feast feature views (imports Feast)."),
 ) -> None:
     """Contracts vs. the version lock, the Feast views and the stored offline data; exit 1 on any failure."""
@@ -160,7 +160,13 @@ def check(
     except (LockError, ValueError) as exc:
         raise _fail(str(exc)) from None
     contracts = [get_contract(s) for s in list_sources()]
-    findings = run_checks(contracts, lock_data, data_home() / "offline", feast=feast)
+    repo = None
+    if feast:
+        from featureguard.project import current_project
+        from featureguard.project_repo import project_objects
+
+        repo = project_objects(current_project())
+    findings = run_checks(contracts, lock_data, data_home() / "offline", repo=repo)
     failed = [f for f in findings if not f.ok]
     if json:
         print_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})
