@@ -263,7 +263,7 @@ def infer(
     from featureguard.contracts.export import from_yaml_export, to_yaml
     from featureguard.contracts.infer import InferenceError, infer_contract
     from featureguard.errors import FeatureguardError
-    from featureguard.ingest.gate import check_frame
+    from featureguard.gate.gate import check_frame
     from featureguard.ingest.readers import UnreadableBatchError, read_file
 
     try:

@@ -15,10 +15,10 @@ import pandas as pd
 import pandera.errors as pe
 
 from featureguard.contracts.model import Contract
-from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
-from featureguard.ingest.integers import fractional_failures, integer_columns
-from featureguard.ingest.markers import apply_null_markers
-from featureguard.ingest.timestamps import normalize_timestamps
+from featureguard.gate.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
+from featureguard.gate.integers import fractional_failures, integer_columns
+from featureguard.gate.markers import apply_null_markers
+from featureguard.gate.timestamps import normalize_timestamps
 
 REASON_COLUMN = "_reason"
 ROW_COLUMN = "_row"

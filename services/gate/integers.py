@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from featureguard.contracts.model import Contract
-from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable
+from featureguard.gate.failures import MAX_EXAMPLES, CheckFailure, jsonable
 
 CHECK = "whole_number"
 

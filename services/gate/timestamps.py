@@ -24,7 +24,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
+from featureguard.gate.failures import MAX_EXAMPLES, CheckFailure, jsonable, schema_failure
 
 _TIME = r"\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 _BASIC_TIME = r"\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,9})?)?)?"

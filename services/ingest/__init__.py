@@ -1,1 +1,1 @@
-"""Contract-gated ingestion: read a batch, check every row, store good rows, quarantine the rest."""
+"""Contract-gated ingestion: read a batch, have ``featureguard.gate`` check it, store good rows, quarantine the rest."""

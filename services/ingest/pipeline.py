@@ -22,8 +22,8 @@ from featureguard.contracts import get_contract
 from featureguard.contracts.model import Contract
 from featureguard.errors import OnlineStoreUnavailable, StorageError
 from featureguard.ingest.commit import BatchFiles, hold, recover
-from featureguard.ingest.failures import CheckFailure, schema_failure
-from featureguard.ingest.gate import GateResult, check_frame
+from featureguard.gate.failures import CheckFailure, schema_failure
+from featureguard.gate.gate import GateResult, check_frame
 from featureguard.ingest.readers import UnreadableBatchError, format_for_path, read_bytes
 from featureguard.ingest.receipts import IdempotencyKeyReused, Receipt, ReceiptStore, batch_id_for
 from featureguard.ingest.storage import (

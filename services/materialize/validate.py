@@ -1,7 +1,7 @@
 """Rows are checked against their source's contract before they reach Redis.
 
 The view's ``contract`` tag names the source; each batch goes through the ingestion gate
-(``featureguard.ingest.gate.check_frame``: pandera, lazy, bad rows derived from failure cases).
+(``featureguard.gate.gate.check_frame``: pandera, lazy, bad rows derived from failure cases).
 Rows that fail are not written and are counted per (column, check) with example values and
 the entity they belong to; they stay in the offline store, so nothing is lost. Rows Redis
 cannot key at all (a null join key or event time) are reported the same way, with or without
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from featureguard.ingest.failures import MAX_EXAMPLES, CheckFailure, jsonable
+from featureguard.gate.failures import MAX_EXAMPLES, CheckFailure, jsonable
 
 
 @dataclass
@@ -68,7 +68,7 @@ class BatchCheck:
         return batch if good.all() else batch.filter(pa.array(good))
 
     def _contract_ok(self, batch: pa.RecordBatch, candidates: np.ndarray) -> np.ndarray:
-        from featureguard.ingest.gate import check_frame
+        from featureguard.gate.gate import check_frame
 
         columns = [c for c in batch.schema.names if c in self.contract.columns]
         frame = batch.select(columns).to_pandas()

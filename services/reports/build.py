@@ -14,7 +14,7 @@ import pandas as pd
 
 from featureguard.contracts.describe import expectation, rules
 from featureguard.contracts.model import Contract
-from featureguard.ingest.failures import CheckFailure, jsonable
+from featureguard.gate.failures import CheckFailure, jsonable
 
 REPORT_VERSION = 1
 SAMPLE_ROWS = 5

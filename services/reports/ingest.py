@@ -9,13 +9,13 @@ import pandas as pd
 
 from featureguard.contracts import get_contract
 from featureguard.contracts.model import Contract
-from featureguard.ingest.failures import CheckFailure
+from featureguard.gate.failures import CheckFailure
 from featureguard.reports.build import build_report
 from featureguard.reports.store import report_path, write_report
 from featureguard.settings import receipts_path
 
 if TYPE_CHECKING:
-    from featureguard.ingest.gate import GateResult
+    from featureguard.gate.gate import GateResult
     from featureguard.ingest.pipeline import ValidationReport
     from featureguard.ingest.receipts import Receipt
 

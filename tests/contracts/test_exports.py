@@ -16,7 +16,7 @@ import yaml
 from featureguard.contracts import get_contract, list_sources
 from featureguard.contracts.describe import rules
 from featureguard.contracts.export import export, from_yaml_export, to_json_schema, to_odcs
-from featureguard.ingest.gate import check_frame
+from featureguard.gate.gate import check_frame
 from featureguard.ingest.readers import read_bytes
 
 
@@ -174,7 +174,7 @@ def test_yaml_export_round_trip_gives_the_same_verdicts(real_rows, source):
     assert verdict(before) == verdict(after) and len(verdict(before)) >= 4
     assert before.accepted.index.tolist() == after.accepted.index.tolist()
     # pandera alone reads the export and, on the frame the gate hands it, fails the same rows
-    from featureguard.ingest.timestamps import normalize_timestamps
+    from featureguard.gate.timestamps import normalize_timestamps
 
     typed = normalize_timestamps(batch.reset_index(drop=True), contract.timestamp_columns).frame
     with pytest.raises(pa.errors.SchemaErrors) as caught:

@@ -23,7 +23,7 @@ from featureguard.contracts import get_contract, list_sources
 from featureguard.contracts.export import from_yaml_export, to_odcs_yaml, to_yaml
 from featureguard.contracts.infer import InferenceError, infer_contract
 from featureguard.contracts.odcs_import import OdcsImportError, import_odcs, parse_odcs
-from featureguard.ingest.gate import check_frame
+from featureguard.gate.gate import check_frame
 from featureguard.ingest.readers import read_bytes, read_file
 
 

@@ -97,7 +97,7 @@ def test_a_check_that_crashes_on_typed_data_is_still_reported(weather_rows):
     import pandera.pandas as pa_
 
     from featureguard.contracts import get_contract
-    from featureguard.ingest.gate import check_frame
+    from featureguard.gate.gate import check_frame
 
     contract = get_contract("weather")
     broken = contract.schema.add_columns({"temp": pa_.Column(float, pa_.Check(lambda s: s.str.len() > 0))})

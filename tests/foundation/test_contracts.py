@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from featureguard.contracts import get_contract, list_sources
-from featureguard.ingest.gate import check_frame
+from featureguard.gate.gate import check_frame
 
 
 @pytest.fixture(scope="session")

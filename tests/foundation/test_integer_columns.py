@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from featureguard.contracts.registry import get_contract
-from featureguard.ingest.gate import check_frame
-from featureguard.ingest.integers import fractional_failures, integer_columns
+from featureguard.gate.gate import check_frame
+from featureguard.gate.integers import fractional_failures, integer_columns
 
 
 def _planes(seats: list[object]) -> pd.DataFrame:

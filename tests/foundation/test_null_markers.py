@@ -13,7 +13,7 @@ import pytest
 
 from featureguard.contracts import get_contract
 from featureguard.contracts.snapshot import from_snapshot, snapshot
-from featureguard.ingest.gate import check_frame
+from featureguard.gate.gate import check_frame
 from featureguard.ingest.pipeline import ingest_bytes, validate_bytes
 from featureguard.ingest.readers import read_bytes
 from featureguard.ingest.storage import read_offline

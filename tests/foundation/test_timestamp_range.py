@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from featureguard.contracts import get_contract
-from featureguard.ingest.gate import check_frame
+from featureguard.gate.gate import check_frame
 from featureguard.ingest.pipeline import ingest_file, validate_file
 from featureguard.ingest.receipts import ReceiptStore
 from featureguard.settings import receipts_path, staging_path

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from featureguard.ingest.pipeline import validate_bytes
-from featureguard.ingest.timestamps import SUPPORTED_RANGE, normalize_timestamps
+from featureguard.gate.timestamps import SUPPORTED_RANGE, normalize_timestamps
 
 UTC = "UTC"
 
