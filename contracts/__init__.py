@@ -2,7 +2,10 @@
 
 Everything else (the ingestion gate, Feast feature views, exports) is derived from these
 declarations. The sources are a project's (``contracts/`` beside its ``feature_store.yaml``).
-Only ``feast_fields`` and ``repo_check`` import Feast; producer commands never load them.
+Pure declarations: nothing in this package imports Feast, ``featureguard.feature_repo`` or the
+service layer (a test imports every module and checks). The Feast side of a contract (field
+types, views, the view check) lives in ``featureguard.feature_repo`` and
+``featureguard.project_check``; the dtype mapping they use is ``contracts.types``.
 """
 
 from featureguard.contracts.model import Contract

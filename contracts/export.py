@@ -20,6 +20,7 @@ import yaml
 from featureguard.contracts.describe import expectation
 from featureguard.contracts.model import Contract
 from featureguard.contracts.snapshot import contract_yaml, from_snapshot
+from featureguard.contracts.types import column_type
 
 FORMATS = ("odcs", "jsonschema", "yaml")
 ODCS_API_VERSION = "v3.1.0"
@@ -28,16 +29,18 @@ ODCS_API_VERSION = "v3.1.0"
 TZ_TIMESTAMP_PATTERN = (r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
                         r"(Z|z|[+-]\d{2}(:?\d{2})?)$")
 
-_JSON_TYPES = {"float64": "number", "float32": "number", "int64": "integer", "int32": "integer",
-               "Int64": "integer", "Int32": "integer", "bool": "boolean", "boolean": "boolean",
-               "str": "string", "string": "string", "object": "string"}
-_LOGICAL = {"number": "number", "integer": "integer", "boolean": "boolean", "string": "string"}
 _RANGE = {"greater_than_or_equal_to": ("minimum", "min_value"), "greater_than": ("exclusiveMinimum", "min_value"),
           "less_than_or_equal_to": ("maximum", "max_value"), "less_than": ("exclusiveMaximum", "max_value")}
 
 
 def _is_timestamp(dtype: str) -> bool:
     return dtype.startswith("datetime64")
+
+
+def _json_type(dtype: str) -> str:
+    """JSON Schema type of a dtype; a dtype outside the type table travels as text."""
+    known = column_type(dtype)
+    return known.json if known is not None else "string"
 
 
 def _value_keywords(check_name: str, stats: dict[str, Any]) -> dict[str, Any] | None:
@@ -82,7 +85,7 @@ def _column_schema(column: Any, unexpressed: list[dict[str, Any]]) -> dict[str, 
     if _is_timestamp(dtype):
         prop: dict[str, Any] = {"type": "string", "format": "date-time", "pattern": TZ_TIMESTAMP_PATTERN}
     else:
-        prop = {"type": _JSON_TYPES.get(dtype, "string")}
+        prop = {"type": _json_type(dtype)}
     for check in column.checks:
         keywords = _value_keywords(check.name, dict(check.statistics or {}))
         if keywords is None:
@@ -122,7 +125,7 @@ def to_json_schema(contract: Contract) -> dict[str, Any]:
 
 def _odcs_property(contract: Contract, name: str, column: Any, key_position: dict[str, int]) -> dict[str, Any]:
     dtype = str(column.dtype)
-    logical = "timestamp" if _is_timestamp(dtype) else _LOGICAL.get(_JSON_TYPES.get(dtype, "string"), "string")
+    logical = "timestamp" if _is_timestamp(dtype) else _json_type(dtype)
     prop: dict[str, Any] = {"name": name, "logicalType": logical, "physicalType": dtype, "required": not column.nullable}
     if name in key_position:
         prop.update(primaryKey=True, primaryKeyPosition=key_position[name])
@@ -131,8 +134,9 @@ def _odcs_property(contract: Contract, name: str, column: Any, key_position: dic
     if logical == "timestamp":
         options.update(timezone=True, defaultTimezone="Etc/UTC")
     elif logical in ("number", "integer"):
-        options["format"] = {"float32": "f32", "int32": "i32", "Int32": "i32"}.get(
-            dtype, "f64" if logical == "number" else "i64")
+        known = column_type(dtype)
+        options["format"] = (known.odcs_format if known is not None else None) or (
+            "f64" if logical == "number" else "i64")
     for check in column.checks:
         stats = dict(check.statistics or {})
         keywords = _value_keywords(check.name, stats)

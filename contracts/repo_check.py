@@ -1,36 +1,29 @@
-"""``contracts check``: the code, the version lock, the Feast views and the stored data agree.
+"""``contracts check``: the code, the version lock and the stored data agree (Feast-free).
 
-Three questions, each answered by a function returning findings:
+Two questions, each answered by a function returning findings:
 
 - ``check_lock``: is every contract change since the last recorded version compatible under
   its source's mode, or does it come with a major version bump; is the current version recorded
   with exactly this schema; does the recorded history itself obey the rule?
-- ``check_feast``: are the Feast feature views still exactly what the contracts say (names,
-  types, join keys, timestamp field, TTL, version tag)? The only part that imports Feast.
 - ``check_offline``: is every stored Parquet partition under FEATUREGUARD_HOME/offline/<source>
   tagged with a recorded version, shaped as that version says, and readable under the current
   contract (no change since that version fails the backward direction)?
+
+The third question, whether a project's Feast views still say what the contracts say, needs
+Feast and lives in ``featureguard.project_check``; its findings use the same ``Finding``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
 from featureguard.contracts.compat import diff, parse_version
 from featureguard.contracts.model import CONTRACT_VERSION, LINEAGE_COLUMNS, Contract
 from featureguard.contracts.snapshot import facts, snapshot
+from featureguard.contracts.types import column_type
 from featureguard.contracts.versions import previous, recorded, versions
-
-#: pandas/pandera dtype -> Arrow type names a stored column may have
-ARROW_TYPES = {
-    "float64": {"double"}, "float32": {"float"}, "int64": {"int64"}, "int32": {"int32"},
-    "Int64": {"int64"}, "Int32": {"int32"}, "bool": {"bool"}, "boolean": {"bool"},
-    "str": {"string", "large_string"}, "string": {"string", "large_string"}, "object": {"string", "large_string"},
-    "datetime64[ns, UTC]": {"timestamp[ns, tz=UTC]", "timestamp[us, tz=UTC]", "timestamp[ms, tz=UTC]"},
-}
 
 
 @dataclass(frozen=True)
@@ -112,47 +105,6 @@ def check_lock(contracts: Iterable[Contract], lock: dict[str, Any]) -> list[Find
     return findings
 
 
-def check_feast(contracts: Iterable[Contract], repo: Any) -> list[Finding]:
-    """Feature views of a project (``repo.entities``, ``repo.feature_views``) against the
-    contracts (imports Feast). A view without a ``contract`` tag is not judged."""
-    from featureguard.contracts.feast_fields import feast_field
-
-    by_name = {c.name: c for c in contracts}
-    join_keys = {e.name: e.join_key for e in repo.entities}
-    findings: list[Finding] = []
-    served = set()
-    for view in repo.feature_views:
-        source = view.tags.get("contract")
-        if source is None:
-            continue
-        contract = by_name.get(source)
-        if contract is None:
-            findings.append(_fail(str(source), "feast", f"view {view.name} names no registered contract"))
-            continue
-        served.add(source)
-        problems = []
-        if view.tags.get("contract_version") != contract.version:
-            problems.append(f"tagged version {view.tags.get('contract_version')} != {contract.version}")
-        if [f.name for f in view.features] != contract.feature_columns:
-            problems.append(f"features {[f.name for f in view.features]} != {contract.feature_columns}")
-        else:
-            for f in view.features:
-                if f.dtype != feast_field(contract, f.name).dtype:
-                    problems.append(f"{f.name} is {f.dtype}, contract says {feast_field(contract, f.name).dtype}")
-        keys = sorted(join_keys.get(e, e) for e in view.entities)
-        if keys != sorted(contract.entity_columns):
-            problems.append(f"join keys {keys} != entity columns {sorted(contract.entity_columns)}")
-        if view.batch_source.timestamp_field != contract.timestamp_column:
-            problems.append(f"timestamp field {view.batch_source.timestamp_field} != {contract.timestamp_column}")
-        if view.ttl != (contract.feature_ttl or timedelta(0)):
-            problems.append(f"ttl {view.ttl} != {contract.feature_ttl}")
-        findings.append(_fail(source, "feast", f"view {view.name}: " + "; ".join(problems)) if problems
-                        else _ok(source, "feast", f"view {view.name} matches contract {contract.version}"))
-    for name in sorted(set(by_name) - served):
-        findings.append(_ok(name, "feast", "no feature view serves this source"))
-    return findings
-
-
 def stored_partitions(root: Path) -> list[dict[str, Any]]:
     """Per Parquet file: its columns with Arrow types and the contract versions of its rows."""
     import duckdb
@@ -213,17 +165,10 @@ def _partition_problems(contract: Contract, current, lock: dict[str, Any], part:
             problems.append(f"{name}: columns {list(stored)} are not those of {version} {list(then.columns)}")
         for column, arrow_type in stored.items():
             spec = then.columns.get(column)
-            if spec is not None and arrow_type not in ARROW_TYPES.get(spec.dtype, {arrow_type}):
+            known = column_type(spec.dtype) if spec is not None else None
+            if known is not None and arrow_type not in known.arrow_accepted:
                 problems.append(f"{name}: {column} stored as {arrow_type}, {version} says {spec.dtype}")
         unreadable = [c for c in diff(then, current).changes if not c.info and not c.backward]
         if unreadable:
             problems.append(f"{name}: rows accepted under {version} may fail {contract.version}: {_reasons(unreadable)}")
     return problems
-
-
-def run_checks(contracts: list[Contract], lock: dict[str, Any], offline_root: Path, repo: Any = None) -> list[Finding]:
-    """Every check; ``repo`` (the project's Feast objects) None skips the Feast comparison."""
-    findings = check_lock(contracts, lock)
-    if repo is not None:
-        findings.extend(check_feast(contracts, repo))
-    return findings + check_offline(contracts, lock, offline_root)

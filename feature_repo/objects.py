@@ -2,8 +2,8 @@
 
 Every builder takes the data root explicitly (where ingestion writes each source's offline
 rows); the public helpers ``featureguard.entity`` / ``featureguard.feature_view`` supply the
-project's. Views carry a ``contract`` tag (``CONTRACT_TAG``) naming their source, which is how
-engines, checks and reports find the contract that governs a view.
+project's. Views carry the ``contract`` tags of ``featureguard.feature_repo.tags`` naming their
+source, which is how engines, checks and reports find the contract that governs a view.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from typing import Any, Iterable
 
 from feast import Entity, FeatureView, FileSource
 
-from featureguard.contracts.feast_fields import entity_value_type, feast_field, feature_fields
+from featureguard.feature_repo.fields import entity_value_type, feast_field, feature_fields
 from featureguard.contracts.model import INGESTED_AT, Contract
+from featureguard.feature_repo.tags import CONTRACT_TAG, CONTRACT_VERSION_TAG, contract_tags
 
-CONTRACT_TAG = "contract"
-CONTRACT_VERSION_TAG = "contract_version"
-
-
-def contract_tags(contract: Contract) -> dict[str, str]:
-    """The tags that tie a Feast object to the contract it is built from."""
-    return {CONTRACT_TAG: contract.name, CONTRACT_VERSION_TAG: contract.version}
+__all__ = ["CONTRACT_TAG", "CONTRACT_VERSION_TAG", "contract_tags", "entity", "feature_view", "file_source",
+           "offline_path"]
 
 
 def offline_path(data_root: Path | str, source: str) -> str:

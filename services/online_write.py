@@ -12,6 +12,7 @@ import pandas as pd
 
 from featureguard.contracts.model import Contract
 from featureguard.errors import OnlineStoreUnavailable
+from featureguard.feature_repo.tags import tagged_contract
 
 #: Redis error replies that mean "not now" rather than "wrong request"
 UNAVAILABLE_REPLIES = ("LOADING", "READONLY", "MISCONF", "BUSY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN")
@@ -29,7 +30,7 @@ def is_unavailable(exc: BaseException) -> bool:
 
 def views_for_contract(store, contract: Contract) -> list:
     """Feature views whose ``contract`` tag names this source."""
-    return [fv for fv in store.list_feature_views() if fv.tags.get("contract") == contract.name]
+    return [fv for fv in store.list_feature_views() if tagged_contract(fv) == contract.name]
 
 
 def feast_online_writer(store):

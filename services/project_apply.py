@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from featureguard.contracts import get_contract, list_sources
-from featureguard.contracts.repo_check import Finding, check_feast
+from featureguard.contracts.repo_check import Finding
 from featureguard.contracts.versions import LockError, read_lock, record, write_lock
 from featureguard.errors import BadInputError
 from featureguard.project import Project
+from featureguard.project_check import check_feast
 from featureguard.project_repo import ProjectObjects, project_objects
 
 

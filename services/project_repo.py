@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from featureguard.contracts import get_contract, list_sources
-from featureguard.feature_repo.objects import CONTRACT_TAG, entity, feature_view
+from featureguard.feature_repo.objects import entity, feature_view
+from featureguard.feature_repo.tags import tagged_contract
 from featureguard.project import Project
 from featureguard.settings import data_home
 
@@ -89,7 +90,7 @@ def project_objects(project: Project) -> ProjectObjects:
     seen: set[int] = set()
     for path in definition_files(project):
         _collect(_execute(path), found, seen)
-    served = {v.tags.get(CONTRACT_TAG) for v in found.feature_views}
+    served = {tagged_contract(v) for v in found.feature_views}
     names = {e.name for e in found.entities}
     for source in list_sources():
         if source in served:

@@ -151,7 +151,7 @@ def check(
 ) -> None:
     """Contracts vs. the version lock, the Feast views and the stored offline data; exit 1 on any failure."""
     from featureguard.contracts import get_contract, list_sources
-    from featureguard.contracts.repo_check import run_checks
+    from featureguard.contracts.repo_check import check_lock, check_offline
     from featureguard.contracts.versions import LockError, read_lock
     from featureguard.settings import data_home
 
@@ -160,13 +160,14 @@ def check(
     except (LockError, ValueError) as exc:
         raise _fail(str(exc)) from None
     contracts = [get_contract(s) for s in list_sources()]
-    repo = None
+    findings = check_lock(contracts, lock_data)
     if feast:
         from featureguard.project import current_project
+        from featureguard.project_check import check_feast
         from featureguard.project_repo import project_objects
 
-        repo = project_objects(current_project())
-    findings = run_checks(contracts, lock_data, data_home() / "offline", repo=repo)
+        findings += check_feast(contracts, project_objects(current_project()))
+    findings += check_offline(contracts, lock_data, data_home() / "offline")
     failed = [f for f in findings if not f.ok]
     if json:
         print_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})

@@ -33,12 +33,12 @@ def project_name() -> str:
 
 def repo_views() -> list[ViewSpec]:
     """Every feature view of the project with the contract it is built from (imports Feast)."""
-    from featureguard.feature_repo.objects import CONTRACT_TAG
+    from featureguard.feature_repo.tags import tagged_contract
     from featureguard.project import current_project
     from featureguard.project_repo import project_objects
 
-    return [ViewSpec(v.name, v.tags[CONTRACT_TAG]) for v in project_objects(current_project()).feature_views
-            if CONTRACT_TAG in v.tags]
+    return [ViewSpec(v.name, tagged_contract(v)) for v in project_objects(current_project()).feature_views
+            if tagged_contract(v)]
 
 
 def redis_client_from_env() -> Any | None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from featureguard.feature_repo.tags import tagged_contract
 from featureguard.gate.failures import MAX_EXAMPLES, CheckFailure, jsonable
 
 
@@ -38,7 +39,7 @@ class Rejections:
 
 def contract_for(feature_view: Any):
     """The contract named by the view's ``contract`` tag, or None for an untagged view."""
-    name = (getattr(feature_view, "tags", None) or {}).get("contract")
+    name = tagged_contract(feature_view)
     if not name:
         return None
     from featureguard.contracts.registry import get_contract

@@ -8,35 +8,11 @@ int feature read back as text, a float32 where float64 was promised). Views tagg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import pyarrow as pa
 
-_STRING = (pa.types.is_string, pa.types.is_large_string, getattr(pa.types, "is_string_view", lambda t: False))
-_BINARY = (pa.types.is_binary, pa.types.is_large_binary, getattr(pa.types, "is_binary_view", lambda t: False))
-_UTC_NAMES = {"UTC", "Etc/UTC", "+00:00", "Z"}
-
-
-def _is_utc_timestamp(t: pa.DataType) -> bool:
-    return pa.types.is_timestamp(t) and t.tz in _UTC_NAMES
-
-
-#: pandera dtype name -> (Arrow description, predicate on the retrieved Arrow type)
-_EXPECTED: dict[str, tuple[str, Callable[[pa.DataType], bool]]] = {
-    "float64": ("double", lambda t: t == pa.float64()),
-    "float32": ("float", lambda t: t == pa.float32()),
-    "int64": ("int64", lambda t: t == pa.int64()),
-    "Int64": ("int64", lambda t: t == pa.int64()),
-    "int32": ("int32", lambda t: t == pa.int32()),
-    "Int32": ("int32", lambda t: t == pa.int32()),
-    "bool": ("bool", pa.types.is_boolean),
-    "boolean": ("bool", pa.types.is_boolean),
-    "str": ("string", lambda t: any(p(t) for p in _STRING)),
-    "string": ("string", lambda t: any(p(t) for p in _STRING)),
-    "object": ("string", lambda t: any(p(t) for p in _STRING)),
-    "bytes": ("binary", lambda t: any(p(t) for p in _BINARY)),
-    "datetime64[ns, UTC]": ("timestamp[*, tz=UTC]", _is_utc_timestamp),
-}
+from featureguard.contracts.types import column_type
 
 
 class ContractTypeError(TypeError):
@@ -77,13 +53,13 @@ def mismatches(schema: pa.Schema, checks: Iterable[ColumnCheck], lookup=_default
             found.append(f"{where}: missing from the result (contract {check.contract!r} declares {declared})")
             continue
         actual = schema.field(check.column).type
-        expected = _EXPECTED.get(declared)
+        expected = column_type(declared)
         if expected is None:
             found.append(f"{where}: contract dtype {declared} has no Arrow mapping (retrieved {actual})")
-        elif not expected[1](actual):
+        elif str(actual) not in expected.arrow_accepted:
             found.append(
                 f"{where}: contract {check.contract!r} declares {declared} "
-                f"(expected Arrow {expected[0]}), retrieved Arrow {actual}"
+                f"(expected Arrow {expected.arrow}), retrieved Arrow {actual}"
             )
     return found
 

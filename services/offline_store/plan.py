@@ -16,6 +16,7 @@ from feast import FeatureView, FileSource
 from feast.data_format import ParquetFormat
 from feast.feature_view import DUMMY_ENTITY_ID
 
+from featureguard.feature_repo.tags import tagged_contract
 from featureguard.offline_store.sql import timedelta_ns
 
 #: Feast primitive type name -> DuckDB type, for typing the columns of a source with no files yet.
@@ -114,6 +115,6 @@ def view_plan(
         features=features,
         ttl_ns=timedelta_ns(view.ttl),
         empty_columns=tuple(dict.fromkeys(empty)),
-        contract=(view.tags or {}).get("contract"),
+        contract=tagged_contract(view),
         created_cutoff=bool(filter_by_created_timestamp and created),
     )

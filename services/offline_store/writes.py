@@ -22,6 +22,7 @@ from feast.infra.offline_stores.offline_utils import get_pyarrow_schema_from_bat
 from feast.repo_config import RepoConfig
 
 from featureguard.ingest import atomic
+from featureguard.feature_repo.tags import tagged_contract
 from featureguard.offline_store.plan import source_path
 
 
@@ -45,7 +46,7 @@ def offline_write_batch(
     table: pa.Table,
     progress: Optional[Callable[[int], Any]],
 ) -> None:
-    contract = (feature_view.tags or {}).get("contract")
+    contract = tagged_contract(feature_view)
     if contract:
         raise ContractGovernedWriteError(
             f"feature view {feature_view.name!r} is governed by contract {contract!r}; "

@@ -104,7 +104,7 @@ def test_frame_level_checks_bite(good_rows, source):
 
 
 def test_feature_views_are_built_from_contracts_and_cannot_diverge():
-    from featureguard.contracts.feast_fields import feast_field
+    from featureguard.feature_repo.fields import feast_field
     from featureguard.feature_repo.definitions import build_repo
 
     repo = build_repo()
