@@ -24,7 +24,7 @@ from typing import Callable
 import orjson
 
 from featureguard.errors import OperationalError
-from featureguard.ingest.atomic import fsync_dir, fsync_file, make_dirs, move, remove_stale_temp_files, step
+from featureguard.atomic import fsync_dir, fsync_file, make_dirs, move, remove_stale_temp_files, step
 
 MANIFEST = "manifest.json"
 

@@ -34,7 +34,7 @@ from featureguard.ingest.storage import (
     write_quarantine_raw,
     write_quarantine_rows,
 )
-from featureguard.reports.ingest import ingest_report
+from featureguard.ingest.report import ingest_report, validation_report
 from featureguard.reports.store import dumps as dumps_report
 from featureguard.reports.store import report_path
 from featureguard.settings import data_home, receipts_path, staging_path
@@ -69,8 +69,6 @@ class ValidationReport:
 
     def report(self) -> dict[str, Any]:
         """The full batch report (every rule, failing rows, column profile); built on demand."""
-        from featureguard.reports.ingest import validation_report
-
         return validation_report(self)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import orjson
 
 from featureguard.errors import BadInputError
-from featureguard.ingest.atomic import write_bytes_atomically
+from featureguard.atomic import write_bytes_atomically
 
 Status = Literal["accepted", "partial", "rejected"]
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from featureguard.contracts.model import CONTRACT_VERSION, INGESTED_AT, Contract
-from featureguard.ingest.atomic import write_atomically
+from featureguard.atomic import write_atomically
 from featureguard.settings import offline_source_path, quarantine_path, staging_path
 
 PART_PREFIX = "part-"

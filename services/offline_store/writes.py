@@ -21,7 +21,7 @@ from feast.infra.offline_stores.file_source import FileLoggingDestination
 from feast.infra.offline_stores.offline_utils import get_pyarrow_schema_from_batch_source
 from feast.repo_config import RepoConfig
 
-from featureguard.ingest import atomic
+from featureguard import atomic
 from featureguard.feature_repo.tags import tagged_contract
 from featureguard.offline_store.plan import source_path
 
@@ -31,7 +31,7 @@ class ContractGovernedWriteError(PermissionError):
 
 
 def write_atomically(table: pa.Table, target: Path) -> Path:
-    """Ingestion's atomic write (fsync of the file, its folder and any new folder); the hidden
+    """The atomic write ingestion uses (fsync of the file, its folder and any new folder); the hidden
     temp file sits beside the target, so readers of the folder never see it."""
     return atomic.write_atomically(target, target.parent, lambda tmp: pq.write_table(table, tmp))
 

@@ -1,1 +1,4 @@
-"""Batch reports: what each validation/ingest checked and found, as JSON and as an HTML page."""
+"""Batch reports as plain data: build (``build``), render to HTML (``html``) and store (``store``).
+
+Nothing here knows receipts or pipelines; ``featureguard.ingest.report`` hands over what to report.
+"""

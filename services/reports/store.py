@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from featureguard.errors import BadInputError
-from featureguard.ingest.atomic import write_bytes_atomically
+from featureguard.atomic import write_bytes_atomically
 from featureguard.settings import receipts_path, staging_path
 
 SUFFIX = {"json": ".report.json", "html": ".report.html"}

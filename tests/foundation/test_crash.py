@@ -20,7 +20,7 @@ import orjson
 import pyarrow.dataset as ds
 import pytest
 
-from featureguard.ingest import atomic
+from featureguard import atomic
 from featureguard.ingest.pipeline import ingest_bytes, ingest_file, receipt_store
 from featureguard.ingest.receipts import ReceiptStore
 from featureguard.ingest.storage import read_offline
@@ -89,7 +89,8 @@ def test_exception_before_rename_leaves_no_partial_data(fg_home, weather_rows, m
 KILLED_CHILD = """
 import sys, time
 from pathlib import Path
-from featureguard.ingest import atomic, pipeline
+from featureguard import atomic
+from featureguard.ingest import pipeline
 def hang(tmp, target):
     Path(sys.argv[2]).write_text("ready")
     time.sleep(60)
@@ -125,7 +126,8 @@ def test_sigkill_mid_write_then_rerun_stores_rows_exactly_once(fg_home, weather_
 ZYGOTE = r"""
 import os, signal, sys, time
 from pathlib import Path
-from featureguard.ingest import atomic, pipeline
+from featureguard import atomic
+from featureguard.ingest import pipeline
 
 def ingest(home, file, step):
     os.environ["FEATUREGUARD_HOME"] = home
@@ -241,7 +243,7 @@ def test_sigkill_at_random_moments_then_rerun_converges(zygote, big_batch, tmp_p
 def test_stale_staging_files_are_cleaned_by_the_next_ingest(fg_home, weather_rows):
     staging = fg_home / "staging"
     staging.mkdir()
-    code = ("import sys; from pathlib import Path; from featureguard.ingest.atomic import temp_path; "
+    code = ("import sys; from pathlib import Path; from featureguard.atomic import temp_path; "
             "print(temp_path(Path(sys.argv[1]), Path(sys.argv[2])))")
     named = subprocess.run([sys.executable, "-c", code, "part-0123456789abcdef01234567.parquet", str(staging)],
                            capture_output=True, text=True, check=True)

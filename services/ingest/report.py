@@ -1,8 +1,11 @@
-"""Reports for the two pipeline verbs: ``validate`` (built on demand) and ``ingest`` (always saved)."""
+"""The batch report of the two pipeline verbs: ``validate`` (built on demand) and ``ingest`` (always saved).
+
+It lives with ingestion because it reads receipts, gate verdicts and validation results;
+``featureguard.reports`` only builds, renders and stores the plain data handed to it here.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -11,7 +14,7 @@ from featureguard.contracts import get_contract
 from featureguard.contracts.model import Contract
 from featureguard.gate.failures import CheckFailure
 from featureguard.reports.build import build_report
-from featureguard.reports.store import report_path, write_report
+from featureguard.reports.store import report_path
 from featureguard.settings import receipts_path
 
 if TYPE_CHECKING:
@@ -33,11 +36,6 @@ def ingest_report(receipt: "Receipt", contract: Contract, frame: pd.DataFrame | 
     failures = gate.failures if gate is not None else []
     schema = [*(gate.schema_failures if gate is not None else []), *(extra_failures or [])]
     return build_report("ingest", contract, frame, failures, schema, receipt.received, summary)
-
-
-def save_ingest_report(receipt: "Receipt", contract: Contract, frame: pd.DataFrame | None,
-                       gate: "GateResult | None", extra_failures: list[CheckFailure] | None = None) -> Path:
-    return write_report(ingest_report(receipt, contract, frame, gate, extra_failures))
 
 
 def validation_report(report: "ValidationReport") -> dict[str, Any]:
