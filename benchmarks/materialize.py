@@ -251,10 +251,11 @@ def bench_dedup(data: str, port: int, rows_limit: int) -> dict:
     import redis
 
     from featureguard.materialize import resp
-    from featureguard.materialize.layout import ViewLayout
+    from featureguard.materialize.view import ViewLayout
     from featureguard.materialize.protowire import timestamp_protos
     from featureguard.materialize.wire import Wire
-    from featureguard.online.target import RedisTarget, pack
+    from featureguard.redis.resp import pack
+    from featureguard.redis.target import RedisTarget
 
     table = duckdb.sql(f"SELECT * FROM read_parquet('{data}/metrics.parquet') QUALIFY "
                        "row_number() OVER (PARTITION BY entity_id ORDER BY event_ts DESC) = 1").to_arrow_table()

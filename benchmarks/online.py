@@ -155,7 +155,7 @@ def run(label: str, store: Any, client: Any, flights: list[dict[str, str]], scal
     """Every variant on one Redis (or cluster): ``client`` is redis-py's client for it."""
     from featureguard.online import OnlineReader
     from featureguard.online.plan import lookup
-    from featureguard.online.sync_wire import SyncWire
+    from featureguard.redis.blocking import Client as SyncWire
 
     service = store.get_feature_service(SERVICE)
     reader = OnlineReader(store)

@@ -34,7 +34,7 @@ class OnlineStoreChoice:
 
     def target(self):
         """The RedisTarget of our own clients (lean reader, bulk writer, probes)."""
-        from featureguard.online.target import RedisTarget
+        from featureguard.redis.target import RedisTarget
 
         if self.kind != "redis":
             raise ValueError(f"the online store is {self.kind}, not Redis")

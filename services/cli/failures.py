@@ -65,7 +65,7 @@ def classify(exc: BaseException) -> tuple[int, str]:
 
 def _operational_cause(exc: BaseException) -> str | None:
     """The cause in words when ``exc`` is ours or an operational failure (disk, Redis, config)."""
-    from featureguard.online.target import RedisReplyError, unavailable_retry_after  # Feast-free
+    from featureguard.redis.errors import RedisReplyError, unavailable_retry_after  # Feast-free
 
     if isinstance(exc, FeatureguardError):
         return _one_line(str(exc)) or type(exc).__name__

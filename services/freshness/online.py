@@ -20,6 +20,8 @@ from typing import Any, Iterable
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from featureguard.redis.layout import ts_field
+
 BATCH = 1_000
 
 
@@ -60,7 +62,7 @@ def _fetcher(client: Any, fields: list[bytes]):
 def newest_online(client: Any, project: str, views: Iterable[str]) -> dict[str, tuple[datetime | None, int]]:
     """view -> (newest ``_ts:<view>``, number of entity keys holding the view)."""
     views = list(views)
-    fetch = _fetcher(client, [f"_ts:{v}".encode() for v in views])
+    fetch = _fetcher(client, [ts_field(v) for v in views])
     stamps: list[set[bytes]] = [set() for _ in views]
     counts = [0] * len(views)
     batch: list[bytes] = []

@@ -19,7 +19,7 @@ from featureguard.http.errors import ApiError, error_bytes, internal_error_body
 from featureguard.http.limits import read_body
 from featureguard.ingest.decoded import decoded_bytes_limit
 from featureguard.online.plan import EntityValueError, UnknownFeatureError
-from featureguard.online.target import CONNECTION_RETRY_AFTER, unavailable_retry_after
+from featureguard.redis.errors import CONNECTION_RETRY_AFTER, unavailable_retry_after
 from featureguard.http.online_request import parse_online_request
 from featureguard.http.state import ServiceState
 

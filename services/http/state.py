@@ -13,8 +13,8 @@ from typing import Any
 from featureguard.http.auth import KeyRing, load_keyring
 from featureguard.http.metrics import Metrics
 from featureguard.online.aio_reader import OnlineReader, RedisOnlineReader
-from featureguard.online.aio_wire import RedisWire
-from featureguard.online.target import RedisTarget
+from featureguard.redis.aio import AsyncConnection
+from featureguard.redis.target import RedisTarget
 from featureguard.http.settings import HttpSettings
 from featureguard.ingest.pipeline import OnlineWriter
 from featureguard.online_store_choice import redis_choice
@@ -69,7 +69,7 @@ class ServiceState:
             url = self.redis_url
             if not url:
                 raise ConnectionError("no online store configured: set REDIS_URL")
-            self.probe = RedisWire(redis_choice(url).target(), self.settings.redis_timeout,
+            self.probe = AsyncConnection(redis_choice(url).target(), self.settings.redis_timeout,
                                    self.settings.redis_timeout)
         await self.probe.ping()
 

@@ -3,7 +3,7 @@
 ``batch_engine: {type: featureguard.materialize.BulkRedisComputeEngine}`` in feature_store.yaml makes
 ``feast materialize``, ``materialize-incremental`` and ``FeatureStore.materialize*`` take this
 path; Feast imports ``BulkRedisComputeEngineConfig`` from this same module. The pure pieces
-(``protowire``, ``layout``, ``resp``) load without Feast; attributes below load lazily.
+(``protowire``, ``view``, ``resp``) load without Feast; attributes below load lazily.
 """
 
 from __future__ import annotations

@@ -29,11 +29,11 @@ from feast.stream_feature_view import StreamFeatureView
 
 from featureguard.materialize import source, validate
 from featureguard.materialize.config import BulkRedisComputeEngineConfig, writes_redis
-from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.view import ViewLayout
 from featureguard.materialize.report import MaterializationReport
 from featureguard.materialize.wire import RedisWriteError, connect
 from featureguard.materialize.writer import BulkWriter
-from featureguard.online.target import RedisTarget
+from featureguard.redis.target import RedisTarget
 
 _log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow as pa
 
 from featureguard.materialize.config import writes_redis
-from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.view import ViewLayout
 from featureguard.materialize.source import latest_per_key, prepare_rows
 from featureguard.materialize.wire import connect
 from featureguard.materialize.writer import BulkWriter, WriteStats
-from featureguard.online.target import RedisTarget
+from featureguard.redis.target import RedisTarget
 
 
 def write_latest(store: Any, feature_view: Any, rows: pd.DataFrame | pa.Table, chunk_rows: int = 20_000,

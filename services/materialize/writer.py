@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from featureguard.materialize import resp
-from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.view import ViewLayout
 from featureguard.materialize.protowire import decode_timestamps, timestamp_protos
 from featureguard.materialize.wire import ClusterWire, Sent, Wire
 

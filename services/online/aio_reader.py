@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from featureguard.online.aio_wire import connect_async
+from featureguard.redis.aio import connect_async
 from featureguard.online.decode import Decoder, assemble
 from featureguard.online.plan import ReadPlan, lookup
 from featureguard.online.registry import RegistrySnapshot, RegistryWatch
-from featureguard.online.target import RedisTarget
+from featureguard.redis.target import RedisTarget
 
 
 class OnlineReader(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from featureguard.online.keys import KEY_ENCODERS, ViewRead, view_read
+from featureguard.online.view_read import KEY_ENCODERS, ViewRead, view_read
 
 
 class UnknownFeatureError(LookupError):

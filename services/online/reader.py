@@ -18,8 +18,8 @@ from featureguard.online.decode import NativeDecoder, decode_columns
 from featureguard.online.plan import EntityValueError, ReadPlan, UnknownFeatureError, lookup
 from featureguard.online.registry import RegistrySnapshot, RegistryWatch
 from featureguard.online.result import OnlineFeatures
-from featureguard.online.sync_wire import connect
-from featureguard.online.target import RedisTarget
+from featureguard.redis.blocking import connect
+from featureguard.redis.target import RedisTarget
 
 Features = Any  # a FeatureService, its name, or a list of "view:feature" references
 

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from featureguard.http.asgi import is_redis_down, redis_down_error
-from featureguard.online.target import RedisReplyError, unavailable_retry_after
+from featureguard.redis.errors import RedisReplyError, unavailable_retry_after
 from featureguard.redis_process import RedisProcess, RedisUnavailableError
 from tests.http.conftest import JSON_ADMIN, READER, auth, client_for, records, weather_rows
 

@@ -1,5 +1,5 @@
-"""Pure pieces of the service checked against the libraries they must agree with: Feast's key
-encoding, redis-py's command packing and Feast's JSON values; plus auth and limits logic."""
+"""Pure pieces of the service checked against the libraries they must agree with (Feast's JSON
+values); plus auth and limits logic. Keys and framing are tested in tests/redis and tests/online."""
 
 from __future__ import annotations
 
@@ -13,54 +13,7 @@ from hypothesis import strategies as st
 from featureguard.http.auth import ApiKey, KeyConfigError, KeyRing, hash_key, load_keyring, parse_keys, presented_key
 from featureguard.http.errors import ApiError
 from featureguard.http.limits import count_rows, read_body
-from featureguard.online.aio_wire import RedisWire, pack
 from featureguard.online.decode import Decoder
-from featureguard.online.keys import view_read
-from featureguard.redis_process import RedisProcess
-
-STRING, INT64, INT32 = 2, 4, 3
-key_values = st.one_of(st.text(max_size=20), st.integers(-(2**63), 2**63 - 1))
-
-
-def _feast_key(project: str, names: list[str], values: list) -> bytes:
-    from feast.infra.online_stores.helpers import _redis_key
-    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
-    from feast.protos.feast.types.Value_pb2 import Value
-
-    protos = [Value(string_val=v) if isinstance(v, str) else Value(int64_val=v) for v in values]
-    return _redis_key(project, EntityKey(join_keys=names, entity_values=protos), 3)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), key_values), min_size=1, max_size=4,
-                unique_by=lambda t: t[0]),
-       st.from_regex(r"[a-z]{1,10}", fullmatch=True))
-def test_entity_keys_match_feast(pairs, project: str) -> None:
-    types = {name: (STRING if isinstance(v, str) else INT64) for name, v in pairs}
-    view = view_read(project, "v", types, ["f"])
-    values = dict(pairs)
-    ours = view.key(tuple(values[k] for k in view.join_keys))
-    assert ours == _feast_key(project, [n for n, _ in pairs], [v for _, v in pairs])
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=64), st.lists(st.from_regex(r"[a-z]{1,10}", fullmatch=True), min_size=1, max_size=8))
-def test_hmget_packing_matches_redis_py(key: bytes, features: list[str]) -> None:
-    from redis.connection import Connection
-
-    view = view_read("p", "view", {"k": STRING}, features)
-    expected = b"".join(Connection().pack_command("HMGET", key, *view.fields))
-    assert view.hmget(key) == expected
-    assert pack("HMGET", key, *view.fields) == expected
-
-
-def test_int32_keys_and_type_errors() -> None:
-    view = view_read("p", "v", {"id": INT32}, ["f"])
-    assert view.key((7,)) == view.key_prefix + struct.pack("<II", INT32, 4) + struct.pack("<i", 7) + b"p"
-    for bad in (2**31, "7", 7.0, True, None):
-        with pytest.raises(TypeError):
-            view.key((bad,))
-
 
 def test_decoder_renders_like_feast() -> None:
     from feast.feature_server_utils import _value_to_native
@@ -76,57 +29,6 @@ def test_decoder_renders_like_feast() -> None:
         assert decoder.value(raw) == _value_to_native(value)  # memoized answer is the same
     stamp = Timestamp(seconds=1_356_998_400, nanos=5_000_000)
     assert decoder.stamp(stamp.SerializeToString()) == "2013-01-01T00:00:00.005Z"
-
-
-# ---------------------------------------------------------------- the wire, on a real redis-server
-
-def test_wire_pairs_concurrent_replies_in_order(redis_client, redis_server: RedisProcess) -> None:
-    for i in range(300):
-        redis_client.hset(f"k{i}", mapping={"a": f"a{i}", "b": str(i)})
-
-    async def run() -> list:
-        wire = RedisWire(redis_server.url)
-        try:
-            jobs = [wire.execute(pack("HMGET", f"k{i}", "a", "b") + pack("HMGET", f"missing{i}", "a"), 2)
-                    for i in range(300)]
-            return await asyncio.gather(*jobs)
-        finally:
-            await wire.aclose()
-
-    for i, replies in enumerate(asyncio.run(run())):
-        assert replies == [[f"a{i}".encode(), str(i).encode()], [None]]
-
-
-def test_wire_auth_db_and_errors() -> None:
-    import redis
-
-    with RedisProcess() as proc:
-        client = redis.Redis(port=proc.port, db=2)
-        client.hset("h", "f", "v")
-        client.config_set("requirepass", "s3cret")
-        client.close()
-
-        async def run():
-            wire = RedisWire(f"redis://:s3cret@127.0.0.1:{proc.port}/2")
-            try:
-                value = await wire.execute(pack("HGET", "h", "f"), 1)
-                with pytest.raises(Exception, match="WRONGTYPE"):
-                    await wire.execute(pack("SET", "s", "x") + pack("HGET", "s", "f"), 2)
-                return value
-            finally:
-                await wire.aclose()
-
-        assert asyncio.run(run()) == [b"v"]
-
-        async def unauthenticated():
-            wire = RedisWire(f"redis://127.0.0.1:{proc.port}/0")
-            try:
-                await wire.execute(pack("HGET", "h", "f"), 1)
-            finally:
-                await wire.aclose()
-
-        with pytest.raises(Exception, match="NOAUTH"):
-            asyncio.run(unauthenticated())
 
 
 # ---------------------------------------------------------------- auth
@@ -251,4 +153,4 @@ def test_clashing_feature_names_need_full_names() -> None:
         build_plan("p", "x", [(v, ["temp"]) for v in views], full_names=False)
     assert caught.value.status == 422 and caught.value.field == "full_feature_names"
     plan = build_plan("p", "x", [(v, ["temp"]) for v in views], full_names=True)
-    assert plan.feature_names == ("a__temp", "b__temp") and plan.join_key_types == {"origin": STRING}
+    assert plan.feature_names == ("a__temp", "b__temp") and plan.join_key_types == {"origin": ValueType.STRING.value}

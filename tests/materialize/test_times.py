@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from featureguard.materialize.layout import ViewLayout
+from featureguard.materialize.view import ViewLayout
 from featureguard.materialize.times import utc_timestamps, with_utc_timestamps
 
 #: ISO-8601 shapes, each parsed by Feast on its own (pandas infers one format per column)

@@ -1,5 +1,5 @@
-"""Pure pieces: vectorised Value/Timestamp/key encoding equals Feast's per-row protobufs, RESP
-framing parses back to the intended commands, reply scanning, newest-row selection."""
+"""Pure pieces: vectorised Value/Timestamp encoding equals Feast's per-row protobufs, RESP
+framing parses back to the intended commands, newest-row selection. Keys and fields: tests/redis."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 
 from featureguard.materialize import protowire as pw
 from featureguard.materialize import resp
-from featureguard.materialize.layout import ViewLayout, field_name
 from featureguard.materialize.source import latest_per_key
-from featureguard.materialize.wire import error_lines
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -111,30 +109,6 @@ def test_decode_reads_either_field_order_and_nulls():
     assert nanos.tolist() == [7_000_000_005, 0, 0] and present.tolist() == [True, False, False]
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.text(max_size=8), st.integers(-2**63, 2**63 - 1), st.integers(-2**31, 2**31 - 1)),
-                min_size=1, max_size=20))
-def test_keys_match_feast_serialize_entity_key(rows):
-    from feast.infra.key_encoding_utils import serialize_entity_key
-    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
-    from feast.protos.feast.types.Value_pb2 import Value
-
-    # declared out of name order: Feast sorts join keys by name
-    layout = ViewLayout.build("proj", "v", [("zone", pw.STRING), ("id", pw.INT64), ("gate", pw.INT32)], [], "ts")
-    batch = pa.record_batch({"zone": pa.array([r[0] for r in rows]), "id": pa.array([r[1] for r in rows], pa.int64()),
-                             "gate": pa.array([r[2] for r in rows], pa.int32())})
-    expected = [serialize_entity_key(EntityKey(join_keys=["zone", "id", "gate"], entity_values=[
-        Value(string_val=z), Value(int64_val=i), Value(int32_val=g)])) + b"proj" for z, i, g in rows]
-    assert layout.redis_keys(batch).to_pylist() == expected
-
-
-def test_field_names_are_feasts():
-    from feast.infra.online_stores.helpers import _mmh3
-
-    assert field_name("weather_hourly", "temp") == _mmh3("weather_hourly:temp")
-    assert ViewLayout.build("p", "v", [("k", pw.STRING)], [("a", pw.FLOAT)], "ts").fields == [_mmh3("v:a"), b"_ts:v"]
-
-
 def _parse(blob: bytes) -> list:
     reader = hiredis.Reader()
     reader.feed(blob)
@@ -160,11 +134,6 @@ def test_hset_rows_frame_the_intended_commands(ttl):
     assert resp.replies_per_row(ttl) == (2 if ttl else 1)
     assert _parse(bytes(resp.contiguous(resp.hget_rows(keys, b"_ts:v")))) == [[b"HGET", k, b"_ts:v"] for k in keys.to_pylist()]
     assert bytes(resp.contiguous(rows.slice(1))) == bytes(resp.contiguous(rows))[len(rows[0].as_py()):]
-
-
-def test_error_lines_locate_error_replies():
-    assert error_lines(b":1\r\n:0\r\n") == []
-    assert error_lines(b"-MOVED 3999 127.0.0.1:7001\r\n:1\r\n-ERR x\r\n") == [(0, "MOVED 3999 127.0.0.1:7001"), (2, "ERR x")]
 
 
 def test_latest_per_key_keeps_newest_then_created_then_first():

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from featureguard.online import EntityValueError, OnlineReader, UnknownFeatureError
-from featureguard.online.target import RedisTarget
+from featureguard.redis.target import RedisTarget
 from featureguard.redis_process import RedisProcess
 from tests.online.conftest import entity_rows
 

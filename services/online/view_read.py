@@ -1,56 +1,19 @@
-"""Feast's Redis keys and hash fields, pre-encoded per feature view: pure byte formatting.
+"""One feature view's share of an online read, pre-framed: the reader formats only the keys.
 
-A key is ``serialize_entity_key(entity_key, v3) + project`` (join keys sorted, little-endian
-headers), a feature's hash field is ``mmh3("<view>:<feature>")`` as 4 LE bytes, and the event
-timestamp lives in ``_ts:<view>`` (feast/infra/online_stores/redis.py, helpers.py,
-key_encoding_utils.py). Everything that does not depend on the entity values is computed once,
-including the RESP tail of each view's HMGET, so a request only formats its keys.
+The layout (keys, mmh3 fields, ``_ts:<view>``) is Feast's, from ``featureguard.redis.layout``;
+everything that does not depend on the entity values is computed once per view, including the
+RESP tail of its HMGET, so a request only formats its keys.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-import mmh3
+from featureguard.redis.layout import (KEY_ENCODERS, STRING, entity_key, field_name, key_prefix, ts_field,
+                                       value_header)
 
-# feast.protos.feast.types.Value_pb2.ValueType numbers (stable protobuf enum values)
-STRING, INT32, INT64, UNIX_TIMESTAMP = 2, 3, 4, 8
-
-
-def _mmh3(text: str) -> bytes:
-    """Feast's hash field name: ``helpers._mmh3`` (unsigned murmur3, 4 LE bytes)."""
-    return mmh3.hash(text, signed=False).to_bytes(4, "little")
-
-
-def _encode_str(v: Any) -> bytes:
-    if type(v) is not str:
-        raise TypeError("a string")
-    return v.encode("utf-8")
-
-
-def _encode_int64(v: Any) -> bytes:
-    if type(v) is not int or not -(2**63) <= v < 2**63:
-        raise TypeError("a 64-bit integer")
-    return struct.pack("<q", v)
-
-
-def _encode_int32(v: Any) -> bytes:
-    if type(v) is not int or not -(2**31) <= v < 2**31:
-        raise TypeError("a 32-bit integer")
-    return struct.pack("<i", v)
-
-
-_HEADER = struct.Struct("<II").pack
-
-#: Feast value type -> value -> bytes, as entity key serialization v3 writes values
-KEY_ENCODERS = {
-    STRING: _encode_str,
-    INT64: _encode_int64,
-    INT32: _encode_int32,
-    UNIX_TIMESTAMP: _encode_int64,
-}
+__all__ = ["KEY_ENCODERS", "ViewRead", "view_read"]
 
 
 @dataclass(frozen=True)
@@ -77,21 +40,15 @@ class ViewRead:
     def hmget_for(self, values: tuple[Any, ...]) -> bytes:
         """The HMGET of one entity, in one formatting step for the common one-string-key view."""
         if self.single_string:
-            raw = values[0].encode() if type(values[0]) is str else _encode_str(values[0])
+            raw = values[0].encode() if type(values[0]) is str else KEY_ENCODERS[STRING](values[0])
             key_len = len(self.key_prefix) + 8 + len(raw) + len(self.suffix)
             return b"%s$%d\r\n%s%s%s%s\r\n%s" % (self.command_head, key_len, self.key_prefix,
-                                                   _HEADER(STRING, len(raw)), raw, self.suffix,
+                                                   value_header(STRING, len(raw)), raw, self.suffix,
                                                    self.command_tail)
         return self.hmget(self.key(values))
 
     def key(self, values: tuple[Any, ...]) -> bytes:
-        parts = [self.key_prefix]
-        for key_type, value in zip(self.key_types, values):
-            raw = KEY_ENCODERS[key_type](value)
-            parts.append(_HEADER(key_type, len(raw)))
-            parts.append(raw)
-        parts.append(self.suffix)
-        return b"".join(parts)
+        return entity_key(self.key_prefix, self.key_types, values, self.suffix)
 
 
 def view_read(project: str, view_name: str, key_types: dict[str, int], features: Iterable[str],
@@ -99,14 +56,10 @@ def view_read(project: str, view_name: str, key_types: dict[str, int], features:
     """``key_types``: stored join key -> value type; ``request_keys``: stored join key -> request column."""
     join_keys = tuple(sorted(key_types))
     requested = tuple((request_keys or {}).get(k, k) for k in join_keys)
-    prefix = [struct.pack("<I", len(join_keys))]
-    for key in join_keys:
-        encoded = key.encode("utf-8")
-        prefix.append(struct.pack("<II", STRING, len(encoded)) + encoded)
     features = tuple(features)
-    fields = tuple(_mmh3(f"{view_name}:{f}") for f in features) + (f"_ts:{view_name}".encode(),)
+    fields = tuple(field_name(view_name, f) for f in features) + (ts_field(view_name),)
     tail = b"".join(b"$%d\r\n%s\r\n" % (len(f), f) for f in fields)
     types = tuple(key_types[k] for k in join_keys)
-    return ViewRead(view_name, join_keys, requested, types, b"".join(prefix), project.encode("utf-8"), features,
+    return ViewRead(view_name, join_keys, requested, types, key_prefix(join_keys), project.encode("utf-8"), features,
                     fields, tail, b"*%d\r\n$5\r\nHMGET\r\n" % (len(fields) + 2), types == (STRING,),
                     float(ttl_seconds))

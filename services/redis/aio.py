@@ -1,4 +1,6 @@
-"""A lean asyncio Redis connection for the read path: pre-packed commands in, hiredis replies out.
+"""The asyncio Redis connection of the HTTP service's read path: pre-framed commands in, hiredis
+replies out. It shares framing (``resp``), reply parsing (hiredis via ``resp.reply_reader``), the
+target and the cluster router with the blocking connection and differs only in its I/O.
 
 Why not redis.asyncio's pool and pipeline here: per request they pack every argument in Python,
 take a pool lock, emit observability hooks and arm a timeout per reply; for a 100-entity lookup
@@ -6,8 +8,8 @@ take a pool lock, emit observability hooks and arm a timeout per reply; for a 10
 in order, so a FIFO of waiters pairs replies with requests), commands arrive pre-packed, and
 hiredis parses replies in C. One watchdog timer per connection (not one per request) fails the
 waiters when Redis stops answering. The connection is re-opened on the next request after it
-drops, so the service recovers by itself when Redis comes back. ``AsyncClusterWire`` holds one
-such connection per master of a Redis Cluster and routes HMGETs by hash slot.
+drops, so the service recovers by itself when Redis comes back. ``AsyncClusterClient`` holds one
+such connection per master of a Redis Cluster and drives ``ClusterRouter.keyed`` with gathers.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import hiredis
-
-from featureguard.online.cluster import ASKING, CLUSTER_SLOTS, PING, ClusterRoutingError, Node, SlotMap, redirect_of
-from featureguard.online.plan import Lookup
-from featureguard.online.target import RedisReplyError, RedisTarget, pack
-
-__all__ = ["AsyncClusterWire", "RedisReplyError", "RedisWire", "connect_async", "pack"]
+from featureguard.redis.blocking import Batch
+from featureguard.redis.cluster import ClusterRouter, Exchange, SlotMap
+from featureguard.redis.errors import raise_errors
+from featureguard.redis.resp import CLUSTER_SLOTS, PING, reply_reader
+from featureguard.redis.target import Node, RedisTarget
 
 
 @dataclass
@@ -37,7 +37,7 @@ class _Waiter:
 
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
-        self.reader = hiredis.Reader(replyError=RedisReplyError)
+        self.reader = reply_reader()
         self.waiters: deque[_Waiter] = deque()
         self.transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
@@ -74,7 +74,7 @@ class _Protocol(asyncio.Protocol):
         return self.lost is None and self.transport is not None and not self.transport.is_closing()
 
 
-class RedisWire:
+class AsyncConnection:
     """One multiplexed connection to one Redis node: a ``redis://``/``rediss://`` URL (password,
     db) or a RedisTarget (and, for a cluster's masters, the node to reach)."""
 
@@ -139,11 +139,7 @@ class RedisWire:
         protocol.waiters.append(_Waiter(future, count, loop.time()))
         protocol.transport.write(packed)  # type: ignore[union-attr]
         replies = await future
-        if check:
-            for reply in replies:
-                if isinstance(reply, RedisReplyError):
-                    raise reply
-        return replies
+        return raise_errors(replies) if check else replies
 
     async def execute(self, packed: bytes, count: int, check: bool = True) -> list[Any]:
         """Sends ``count`` pre-packed commands and returns their replies, in order; error replies
@@ -152,8 +148,8 @@ class RedisWire:
             return []
         return await self._send(await self._connection(), packed, count, check)
 
-    async def run(self, work: Lookup) -> list[Any]:
-        return await self.execute(work.packed, work.count)
+    async def run(self, batch: Batch) -> list[Any]:
+        return await self.execute(batch.packed, batch.count)
 
     async def ping(self) -> None:
         await self.execute(PING, 1)
@@ -171,42 +167,40 @@ class RedisWire:
         self.reset()
 
 
-class AsyncClusterWire:
-    """A Redis Cluster: one multiplexed connection per master, HMGETs routed by hash slot and
+class AsyncClusterClient:
+    """A Redis Cluster: one multiplexed connection per master, commands routed by hash slot and
     sent to every master at once."""
 
-    keyed = True  # lookups come as one command per key
-    MAX_REDIRECTS = 5
+    keyed = True  # batches come as one command per key
 
     def __init__(self, target: RedisTarget, connect_timeout: float = 1.0, reply_timeout: float = 2.0) -> None:
         self.target = target
         self.connect_timeout = connect_timeout
         self.reply_timeout = reply_timeout
-        self._wires: dict[Node, RedisWire] = {}
-        self.slots: SlotMap | None = None
+        self.router = ClusterRouter(target)
+        self._connections: dict[Node, AsyncConnection] = {}
         self._loading: asyncio.Task | None = None
 
-    def _wire(self, node: Node) -> RedisWire:
-        wire = self._wires.get(node)
-        if wire is None:
-            wire = self._wires[node] = RedisWire(self.target, self.connect_timeout, self.reply_timeout, node)
-        return wire
+    def _connection(self, node: Node) -> AsyncConnection:
+        connection = self._connections.get(node)
+        if connection is None:
+            connection = self._connections[node] = AsyncConnection(self.target, self.connect_timeout,
+                                                                   self.reply_timeout, node)
+        return connection
 
     async def _load_slots(self) -> SlotMap:
         errors = []
-        for node in [*(self.slots.nodes if self.slots else ()), *self.target.nodes]:
+        for node in self.router.slot_sources():
             try:
-                (reply,) = await self._wire(node).execute(CLUSTER_SLOTS, 1)
+                (reply,) = await self._connection(node).execute(CLUSTER_SLOTS, 1, False)
+                return self.router.accept_slots(node, reply)
             except (ConnectionError, TimeoutError) as exc:
                 errors.append(str(exc))
-                continue
-            self.slots = SlotMap.from_reply(reply, node[0])
-            return self.slots
-        raise ConnectionError(f"no Redis Cluster node answered CLUSTER SLOTS: {'; '.join(errors)}")
+        raise self.router.unreachable(errors)
 
     async def _slots(self) -> SlotMap:
-        if self.slots is not None:
-            return self.slots
+        if self.router.slots is not None:
+            return self.router.slots
         if self._loading is None:  # one CLUSTER SLOTS shared by every waiting request
             self._loading = asyncio.ensure_future(self._load_slots())
         task = self._loading
@@ -216,56 +210,46 @@ class AsyncClusterWire:
             if self._loading is task and task.done():
                 self._loading = None
 
-    async def run(self, work: Lookup) -> list[Any]:
-        assert work.keys is not None and work.commands is not None
-        try:
-            return await self._run(work.keys, work.commands)
-        except ConnectionError:  # a master went away or the topology changed: re-read it once
-            self.slots = None
-            return await self._run(work.keys, work.commands)
+    async def _drive(self, keys: list[bytes], commands: list[bytes]) -> list[Any]:
+        steps = self.router.keyed(await self._slots(), keys, commands)
+        exchange: Exchange = next(steps)
+        while True:
+            answers = await asyncio.gather(*(self._connection(node).execute(packed, count, False)
+                                             for node, packed, count in exchange))
+            try:
+                exchange = steps.send(list(answers))
+            except StopIteration as done:
+                return done.value
 
-    async def _run(self, keys: list[bytes], commands: list[bytes]) -> list[Any]:
-        slots = await self._slots()
-        groups = list(slots.route(keys).items())
-        answers = await asyncio.gather(*(
-            self._wire(slots.nodes[node]).execute(b"".join([commands[p] for p in positions]), len(positions), False)
-            for node, positions in groups))
-        replies: list[Any] = [None] * len(keys)
-        for (_, positions), answer in zip(groups, answers):
-            for position, reply in zip(positions, answer):
-                replies[position] = reply
-        for _ in range(self.MAX_REDIRECTS):
-            redirected = [(p, redirect_of(r)) for p, r in enumerate(replies) if isinstance(r, RedisReplyError)]
-            if not redirected:
-                return replies
-            for position, target in redirected:
-                if target is None:
-                    raise replies[position]
-                wire = self._wire((target.node[0] or slots.nodes[0][0], target.node[1]))
-                if target.ask:
-                    replies[position] = (await wire.execute(ASKING + commands[position], 2, False))[1]
-                else:
-                    self.slots = None  # stale map: reload for the next lookup
-                    replies[position] = (await wire.execute(commands[position], 1, False))[0]
-        raise ClusterRoutingError(f"Redis Cluster kept redirecting after {self.MAX_REDIRECTS} attempts")
+    async def execute_keyed(self, keys: list[bytes], commands: list[bytes]) -> list[Any]:
+        """The replies of one command per key, in key order."""
+        try:
+            return await self._drive(keys, commands)
+        except ConnectionError:  # a master went away or the topology changed: re-read it once
+            self.router.slots = None
+            return await self._drive(keys, commands)
+
+    async def run(self, batch: Batch) -> list[Any]:
+        assert batch.keys is not None and batch.commands is not None
+        return await self.execute_keyed(batch.keys, batch.commands)
 
     async def ping(self) -> None:
         slots = await self._slots()
-        await asyncio.gather(*(self._wire(node).ping() for node in slots.nodes))
+        await asyncio.gather(*(self._connection(node).ping() for node in slots.nodes))
 
     def reset(self) -> None:
-        for wire in self._wires.values():
-            wire.reset()
-        self.slots = None
+        for connection in self._connections.values():
+            connection.reset()
+        self.router.slots = None
 
     async def aclose(self) -> None:
-        for wire in self._wires.values():
-            await wire.aclose()
-        self._wires.clear()
+        for connection in self._connections.values():
+            await connection.aclose()
+        self._connections.clear()
 
 
 def connect_async(target: RedisTarget, connect_timeout: float = 1.0,
-                  reply_timeout: float = 2.0) -> RedisWire | AsyncClusterWire:
+                  reply_timeout: float = 2.0) -> AsyncConnection | AsyncClusterClient:
     if target.cluster:
-        return AsyncClusterWire(target, connect_timeout, reply_timeout)
-    return RedisWire(target, connect_timeout, reply_timeout)
+        return AsyncClusterClient(target, connect_timeout, reply_timeout)
+    return AsyncConnection(target, connect_timeout, reply_timeout)

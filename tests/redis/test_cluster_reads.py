@@ -12,7 +12,7 @@ import pytest
 
 from featureguard.online import OnlineReader
 from featureguard.online.aio_reader import RedisOnlineReader
-from featureguard.online.target import RedisTarget
+from featureguard.redis.target import RedisTarget
 from tests.online import typed_repo
 from tests.online.conftest import assert_same_columns, entity_rows
 
@@ -56,11 +56,11 @@ def test_a_stale_slot_map_is_corrected_by_moved_replies(clustered) -> None:
     store, rows = clustered.store, entity_rows()
     with OnlineReader(store) as reader:
         expected = reader.get_online_features("everything", rows).to_dict(True)
-        slots = reader.wire.slots
+        slots = reader.wire.router.slots
         assert slots is not None and len(slots.nodes) == 3
         slots.owner = array("H", [0]) * len(slots.owner)  # pretend the first master owns every slot
         assert_same_columns(reader.get_online_features("everything", rows).to_dict(True), expected)
-        assert reader.wire.slots is not None and len(set(reader.wire.slots.owner)) == 3  # reloaded
+        assert reader.wire.router.slots is not None and len(set(reader.wire.router.slots.owner)) == 3  # reloaded
 
 
 def test_async_reader_matches_stock_feast_on_a_cluster(clustered) -> None:
@@ -77,7 +77,7 @@ def test_async_reader_matches_stock_feast_on_a_cluster(clustered) -> None:
         try:
             plan = reader.plan("everything", (), False)
             first = await reader.read(plan, columns, len(rows))
-            reader.wire.slots.owner = array("H", [2]) * len(reader.wire.slots.owner)  # stale: MOVED
+            reader.wire.router.slots.owner = array("H", [2]) * len(reader.wire.router.slots.owner)  # stale: MOVED
             both = await asyncio.gather(reader.read(plan, columns, len(rows)), reader.read(plan, columns, len(rows)))
             await reader.ping()
             return [first, *both]
@@ -138,7 +138,7 @@ def test_a_slot_in_migration_is_read_through_ask(clustered, redis_cluster) -> No
         key = plan.views[0].key(("JFK",))  # the typed view's row for JFK
         expected = reader.get_online_features("everything", [{"airport": "JFK", "counter_id": 1}]).to_dict(True)
         slot = key_slot(key)
-        source_port = reader.wire.slots.nodes[reader.wire.slots.owner[slot]][1]
+        source_port = reader.wire.router.slots.nodes[reader.wire.router.slots.owner[slot]][1]
         target_port = next(p for p in redis_cluster.ports if p != source_port)
         source, target = redis.Redis(port=source_port), redis.Redis(port=target_port)
         source_id, target_id = source.execute_command("CLUSTER", "MYID"), target.execute_command("CLUSTER", "MYID")

@@ -1,4 +1,4 @@
-"""The bulk wire against a real redis-server: reads travel apart from writes, and runs of nil
+"""The bulk wire (materialize.wire on featureguard.redis.blocking.Connection) against a real redis-server: reads travel apart from writes, and runs of nil
 replies are recognised without being mistaken for values that look like them."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import pyarrow as pa
 
 from featureguard.materialize import resp
 from featureguard.materialize.wire import Wire
-from featureguard.online.target import RedisReplyError, RedisTarget
+from featureguard.redis.errors import RedisReplyError
+from featureguard.redis.target import RedisTarget
 
 
 def _wire(redis_server) -> Wire:
@@ -45,7 +46,7 @@ def test_nil_runs_values_that_look_like_nil_and_errors(redis_server, redis_clien
             assert wire.collect(wire.send(resp.hget_rows(rows, b"f"), rows, parsed=True)) == expected
         rows = pa.array([b"a", b"plain"])
         wire.send(resp.hget_rows(rows, b"f"), rows, parsed=True)
-        replies = wire.reads.read_parsed(2)  # an error reply comes back in its place
+        replies = wire.reads.read(2, nil_run=True)  # an error reply comes back in its place
         assert replies[0] is None and isinstance(replies[1], RedisReplyError) and "WRONGTYPE" in str(replies[1])
         rows = rows[:1]  # and the connection stays in step
         assert wire.collect(wire.send(resp.hget_rows(rows, b"f"), rows, parsed=True)) == [None]
