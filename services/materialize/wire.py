@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from featureguard.materialize.resp import contiguous
 from featureguard.redis.blocking import Connection
-from featureguard.redis.cluster import ClusterRouter, SlotMap
+from featureguard.redis.cluster import ClusterRouter, NodePool, SlotMap
 from featureguard.redis.errors import RedisReplyError
 from featureguard.redis.resp import CLUSTER_SLOTS, error_lines
 from featureguard.redis.target import Node, RedisTarget
@@ -104,12 +104,7 @@ class ClusterWire:
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self.router = ClusterRouter(target)
-        self._connections: dict[tuple[Node, bool], Connection] = {}
-
-    def _connection(self, node: Node, parsed: bool) -> Connection:
-        if (node, parsed) not in self._connections:
-            self._connections[node, parsed] = _connection(node, self.target, self.connect_timeout, self.timeout)
-        return self._connections[node, parsed]
+        self._pools = {parsed: NodePool(self._fresh) for parsed in (False, True)}  # writes, reads
 
     def _fresh(self, node: Node) -> Connection:
         """A connection of its own: the pooled ones may have the next chunk's commands in flight."""
@@ -136,7 +131,7 @@ class ClusterWire:
         with _writing():
             groups = slots.route(keys.to_pylist())
             for node_index, positions in groups.items():
-                connection = self._connection(slots.nodes[node_index], parsed)
+                connection = self._pools[parsed](slots.nodes[node_index])
                 index = np.asarray(positions, dtype=np.int64)
                 connection.send(contiguous(rows.take(index)))
                 sent.groups.append((connection, index))
@@ -179,9 +174,10 @@ class ClusterWire:
         return still
 
     def close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
+        for pool in self._pools.values():
+            for connection in pool.connections.values():
+                connection.close()
+            pool.connections.clear()
 
 
 def _read_replies(sent: Sent, replies: np.ndarray) -> list[tuple[int, str]]:

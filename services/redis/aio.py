@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from featureguard.redis.blocking import Batch
-from featureguard.redis.cluster import ClusterRouter, Exchange, SlotMap
+from featureguard.redis.cluster import ClusterRouter, Exchange, NodePool, SlotMap
 from featureguard.redis.errors import raise_errors
 from featureguard.redis.resp import CLUSTER_SLOTS, PING, reply_reader
 from featureguard.redis.target import Node, RedisTarget
@@ -175,18 +175,9 @@ class AsyncClusterClient:
 
     def __init__(self, target: RedisTarget, connect_timeout: float = 1.0, reply_timeout: float = 2.0) -> None:
         self.target = target
-        self.connect_timeout = connect_timeout
-        self.reply_timeout = reply_timeout
         self.router = ClusterRouter(target)
-        self._connections: dict[Node, AsyncConnection] = {}
+        self._connection = NodePool(lambda node: AsyncConnection(target, connect_timeout, reply_timeout, node))
         self._loading: asyncio.Task | None = None
-
-    def _connection(self, node: Node) -> AsyncConnection:
-        connection = self._connections.get(node)
-        if connection is None:
-            connection = self._connections[node] = AsyncConnection(self.target, self.connect_timeout,
-                                                                   self.reply_timeout, node)
-        return connection
 
     async def _load_slots(self) -> SlotMap:
         errors = []
@@ -238,14 +229,14 @@ class AsyncClusterClient:
         await asyncio.gather(*(self._connection(node).ping() for node in slots.nodes))
 
     def reset(self) -> None:
-        for connection in self._connections.values():
+        for connection in self._connection.connections.values():
             connection.reset()
         self.router.slots = None
 
     async def aclose(self) -> None:
-        for connection in self._connections.values():
+        for connection in self._connection.connections.values():
             await connection.aclose()
-        self._connections.clear()
+        self._connection.connections.clear()
 
 
 def connect_async(target: RedisTarget, connect_timeout: float = 1.0,

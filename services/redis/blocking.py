@@ -21,7 +21,7 @@ from typing import Any, Generator, Protocol
 
 import numpy as np
 
-from featureguard.redis.cluster import ClusterRouter, Exchange, SlotMap
+from featureguard.redis.cluster import ClusterRouter, Exchange, NodePool, SlotMap
 from featureguard.redis.errors import RedisReplyError, raise_errors
 from featureguard.redis.resp import CLUSTER_SLOTS, NIL, PING, reply_reader
 from featureguard.redis.target import Node, RedisTarget, open_socket
@@ -201,17 +201,9 @@ class ClusterClient:
 
     def __init__(self, target: RedisTarget, connect_timeout: float = 1.0, timeout: float = 2.0) -> None:
         self.target = target
-        self.connect_timeout = connect_timeout
-        self.timeout = timeout
         self.router = ClusterRouter(target)
-        self._connections: dict[Node, Connection] = {}
+        self._connection = NodePool(lambda node: Connection(node, target, connect_timeout, timeout))
         self._lock = threading.Lock()
-
-    def _connection(self, node: Node) -> Connection:
-        connection = self._connections.get(node)
-        if connection is None:
-            connection = self._connections[node] = Connection(node, self.target, self.connect_timeout, self.timeout)
-        return connection
 
     def _slots(self) -> SlotMap:
         return self.router.slots or self.router.load_slots(
@@ -264,9 +256,9 @@ class ClusterClient:
                 raise_errors(self._connection(node).roundtrip(PING, 1))
 
     def _drop(self) -> None:
-        for connection in self._connections.values():
+        for connection in self._connection.connections.values():
             connection.close()
-        self._connections.clear()
+        self._connection.connections.clear()
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterable
+from typing import Any, Callable, Generator, Generic, Iterable, TypeVar
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot  # redis-py
 
@@ -94,6 +94,23 @@ def redirect_of(error: BaseException | str) -> Redirect | None:
         return None
     host, _, port = parts[2].rpartition(":")
     return Redirect(parts[0] == "ASK", int(parts[1]), (host, int(port)))
+
+
+C = TypeVar("C")
+
+
+class NodePool(Generic[C]):
+    """A cluster client's connections: one per node, made by ``factory(node)`` on first use."""
+
+    def __init__(self, factory: Callable[[Node], C]) -> None:
+        self.factory = factory
+        self.connections: dict[Node, C] = {}
+
+    def __call__(self, node: Node) -> C:
+        connection = self.connections.get(node)
+        if connection is None:
+            connection = self.connections[node] = self.factory(node)
+        return connection
 
 
 class ClusterRouter:
