@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from featureguard.contracts import get_contract, list_sources
-from featureguard.contracts.repo_check import Finding
+from featureguard.contracts.repo_check import Finding, check_lock
 from featureguard.contracts.versions import LockError, read_lock, record, write_lock
 from featureguard.errors import BadInputError
 from featureguard.project import Project
@@ -49,11 +49,17 @@ class ApplyResult:
 
 
 def _publish(lock: dict[str, Any]) -> list[str]:
-    """Records every contract's current version in ``lock``; ApplyRefused on a forbidden change."""
-    try:
-        return record(lock, [get_contract(s) for s in list_sources()])
-    except LockError as exc:
-        raise ApplyRefused([Finding(str(exc).split("@")[0].split(" ")[0], "lock", False, str(exc))]) from None
+    """Records every contract's current version in ``lock``; ApplyRefused on a forbidden change,
+    said as ``contracts check`` says it (the columns, the old and new values)."""
+    published: list[str] = []
+    for source in list_sources():
+        contract = get_contract(source)
+        try:
+            published += record(lock, [contract])
+        except LockError as exc:
+            said = [f for f in check_lock([contract], lock) if not f.ok and f.area == "lock"]
+            raise ApplyRefused(said or [Finding(source, "lock", False, str(exc))]) from None
+    return published
 
 
 def _registered(store: Any) -> dict[str, bytes]:
