@@ -15,13 +15,44 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from featureguard.cli import failures
 from featureguard.cli.render import console, err_console, plain_output, print_json, print_receipt, print_validation
 from featureguard.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
 
+class _RepoAnywhere(TyperGroup):
+    """``--repo DIR`` works before or after the command (``featureguard serve --repo DIR``), as
+    every command takes it: the root moves it in front, where the project is chosen before any
+    command (or the ``contracts`` group) looks for one."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = _repo_first(args)
+        return super().parse_args(ctx, args)
+
+
+def _repo_first(args: list[str]) -> list[str]:
+    """``args`` with every ``--repo DIR`` / ``--repo=DIR`` before a ``--`` moved to the front."""
+    moved: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--repo" and i + 1 < len(args):
+            moved += args[i:i + 2]
+            i += 2
+            continue
+        (moved if arg.startswith("--repo=") else rest).append(arg)
+        i += 1
+    return moved + rest
+
+
 # No pretty tracebacks: main() turns every failure into one line (the traceback only with --debug).
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=_RepoAnywhere, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="\n\n".join(" ".join(par.split()) for par in __doc__.split("\n\n")))  # paragraphs re-flowed
 
 
@@ -35,7 +66,8 @@ def _options(
     debug: bool = typer.Option(False, "--debug", envvar=failures.DEBUG_ENV,
                                help="Print the traceback of a failure (also FEATUREGUARD_DEBUG=1)."),
     repo: Optional[Path] = typer.Option(None, "--repo", envvar="FEATUREGUARD_REPO",
-                                        help="The project folder (holds feature_store.yaml); default: the current folder."),
+                                        help="The project folder (holds feature_store.yaml); default: the current folder. "
+                                        "Also accepted after the command."),
 ) -> None:
     failures.set_debug(debug)
     from featureguard.project import REPO_ENV, activate, find_project
@@ -169,9 +201,16 @@ def online(
     entity: list[str] = typer.Option(..., "--entity", "-e", help="join_key=value; repeat per key."),
     feature_service: Optional[str] = typer.Option(None, help="Feature service to read (default: the "
                                                   "project's only one)."),
+    features: Optional[str] = typer.Option(None, "--features", help="view:feature references to read instead "
+                                           "of a service, comma-separated (e.g. a default view's: trips:rating)."),
     json: bool = typer.Option(False, "--json", help="Print the values as JSON."),
 ) -> None:
     """Look up the latest feature values for one entity (e.g. -e origin=JFK -e tailnum=N14228)."""
+    if features is not None and feature_service is not None:
+        raise _fail("give --features or --feature-service, not both", EXIT_UNREADABLE)
+    refs = [ref.strip() for ref in (features or "").split(",") if ref.strip()]
+    if features is not None and (not refs or any(ref.count(":") != 1 for ref in refs)):
+        raise _fail(f"--features {features!r}: expected view:feature[,view:feature...]", EXIT_UNREADABLE)
     row: dict[str, str] = {}
     for item in entity:
         key, sep, value = item.partition("=")
@@ -179,13 +218,16 @@ def online(
             raise _fail(f"--entity {item!r} is not key=value", EXIT_UNREADABLE)
         row[key] = value
     from featureguard.feast_store import online_lookup, open_store
+    from featureguard.online.plan import EntityValueError, UnknownFeatureError
     from featureguard.online_store_choice import choose_online_store
 
     choice = choose_online_store()
     try:
         store = open_store(choice)
-        service = _feature_service(store, feature_service)
-        values = online_lookup(store, choice.kind)(service, [_typed_entity(store, row)])
+        wanted = refs or _feature_service(store, feature_service)
+        values = online_lookup(store, choice.kind)(wanted, [_typed_entity(store, row)])
+    except (UnknownFeatureError, EntityValueError) as exc:  # a misspelt feature, a missing join key
+        raise _fail(str(exc), EXIT_UNREADABLE) from None
     finally:
         choice.close()
     flat = {k: v[0] for k, v in values.items()}
