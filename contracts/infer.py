@@ -24,6 +24,7 @@ import pandera.pandas as pa
 from pandera.schema_inference.pandas import infer_dataframe_schema
 
 from featureguard.contracts.export import TZ_TIMESTAMP_PATTERN
+from featureguard.contracts.factory import contract as make_contract
 from featureguard.contracts.model import UTC_TIMESTAMP, Contract
 
 VERSION = "0.1.0"
@@ -332,13 +333,12 @@ def infer_contract(frame: pd.DataFrame, source: str, keys: list[str], timestamp:
         guesses.append(guess)
     rows = len(typed)
 
-    unique = [*keys, timestamp]
-    schema = pa.DataFrameSchema(columns, unique=unique, report_duplicates="all", strict=True, coerce=True, name=source)
-    contract = Contract(
-        name=source, version=VERSION, owner=OWNER_PLACEHOLDER,
+    contract = make_contract(
+        source, VERSION, owner=OWNER_PLACEHOLDER,
         description=f"{source}: inferred from {sample_name} ({rows} rows); review the proposed checks.",
-        entity_columns=tuple(keys), timestamp_column=timestamp, schema=schema, compatibility="BACKWARD",
+        entity_columns=keys, timestamp_column=timestamp, columns=columns, compatibility="BACKWARD",
     )
+    unique = list(contract.schema.unique)
     null_keys = {k: [int(i) for i in typed.index[typed[k].isna()]] for k in named if typed[k].isna().any()}
     review = [f"owner is a placeholder ({OWNER_PLACEHOLDER})",
               "no feature_ttl and no max_age (freshness SLA): set them if the source has them"]

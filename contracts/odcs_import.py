@@ -30,6 +30,7 @@ import pandera.pandas as pa
 import yaml
 
 from featureguard.contracts.describe import expectation
+from featureguard.contracts.factory import contract as make_contract
 from featureguard.contracts.infer import OWNER_PLACEHOLDER
 from featureguard.contracts.model import Contract
 from featureguard.contracts.odcs_properties import (
@@ -305,19 +306,17 @@ def import_odcs(doc: dict[str, Any], *, object_name: str | None = None, source: 
             col.nullable = False
     for col in columns.values():
         col.dtype = column_dtype(col.prop, col.logical, col.nullable, col.where, report)
-    schema = pa.DataFrameSchema(
-        {n: pa.Column(c.dtype, c.checks, nullable=c.nullable, unique=c.unique, description=c.description)
-         for n, c in columns.items()},
-        unique=unique, report_duplicates="all", strict=True, coerce=True, name=source or str(obj.get("name")))
     compatibility = str(custom.get("compatibility") or "BACKWARD").upper()
     if compatibility not in COMPATIBILITIES:
         report.notes.append(f"compatibility {compatibility!r} unknown: BACKWARD")
         compatibility = "BACKWARD"
     ttl = custom.get("featureTtlSeconds")
-    contract = Contract(
-        name=source or str(obj.get("name")), version=_version(doc.get("version"), report),
+    contract = make_contract(
+        source or str(obj.get("name")), _version(doc.get("version"), report),
         owner=_owner(doc.get("team"), report), description=_description(doc, obj, report),
-        entity_columns=tuple(entity), timestamp_column=ts, schema=schema,
+        entity_columns=entity, timestamp_column=ts, unique=unique,
+        columns={n: pa.Column(c.dtype, c.checks, nullable=c.nullable, unique=c.unique, description=c.description)
+                 for n, c in columns.items()},
         feature_ttl=None if ttl is None else timedelta(seconds=float(ttl)),
         max_age=_max_age(doc, str(obj.get("name")), ts, report),
         compatibility=compatibility,  # type: ignore[arg-type]

@@ -43,30 +43,21 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
-from featureguard.contracts.model import Contract, utc_timestamp_column
+from featureguard.contracts import contract, utc_timestamp_column
 
-SCHEMA = pa.DataFrameSchema(
-    {
+CONTRACT = contract(
+    "readings",
+    "1.0.0",
+    owner="sensors@example.com",
+    description="Per-minute sensor readings.",
+    entity_columns=("sensor_id",),
+    timestamp_column="event_time",
+    columns={
         "sensor_id": pa.Column(int, pa.Check.ge(0), nullable=False),
         "event_time": utc_timestamp_column(),
         "temperature": pa.Column(float, pa.Check.in_range(-50.0, 150.0), nullable=True),
         "status": pa.Column(str, pa.Check.isin(["ok", "degraded", "fault"]), nullable=False),
     },
-    unique=["sensor_id", "event_time"],
-    report_duplicates="all",
-    strict=True,
-    coerce=True,
-    name="readings",
-)
-
-CONTRACT = Contract(
-    name="readings",
-    version="1.0.0",
-    owner="sensors@example.com",
-    description="Per-minute sensor readings.",
-    entity_columns=("sensor_id",),
-    timestamp_column="event_time",
-    schema=SCHEMA,
     feature_ttl=timedelta(hours=1),
     max_age=timedelta(minutes=10),
 )

@@ -7,13 +7,19 @@ almost all of them, so both are nullable; everything else is always present in t
 
 import pandera.pandas as pa
 
-from featureguard.contracts.model import Contract, utc_timestamp_column
+from featureguard.contracts import contract, utc_timestamp_column
 
 AIRCRAFT_TYPES = ["Fixed wing multi engine", "Fixed wing single engine", "Rotorcraft"]
 ENGINE_TYPES = ["Turbo-fan", "Turbo-jet", "Reciprocating", "4 Cycle", "Turbo-shaft", "Turbo-prop"]
 
-SCHEMA = pa.DataFrameSchema(
-    {
+CONTRACT = contract(
+    "planes",
+    "1.0.0",
+    owner="fleet-data@featureguard.example",
+    description="Aircraft attributes per tail number from the FAA registry snapshot.",
+    entity_columns=("tailnum",),
+    timestamp_column="snapshot_time",
+    columns={
         "tailnum": pa.Column(str, pa.Check.str_matches(r"^N[0-9A-Z]{1,5}$"), nullable=False),
         "snapshot_time": utc_timestamp_column(),
         "year": pa.Column(float, pa.Check.in_range(1900.0, 2030.0), nullable=True),
@@ -25,20 +31,5 @@ SCHEMA = pa.DataFrameSchema(
         "speed": pa.Column(float, pa.Check.in_range(0.0, 1000.0), nullable=True),
         "engine": pa.Column(str, pa.Check.isin(ENGINE_TYPES), nullable=False),
     },
-    unique=["tailnum", "snapshot_time"],
-    report_duplicates="all",
-    strict=True,
-    coerce=True,
-    name="planes",
-)
-
-CONTRACT = Contract(
-    name="planes",
-    version="1.0.0",
-    owner="fleet-data@featureguard.example",
-    description="Aircraft attributes per tail number from the FAA registry snapshot.",
-    entity_columns=("tailnum",),
-    timestamp_column="snapshot_time",
-    schema=SCHEMA,
     feature_ttl=None,
 )

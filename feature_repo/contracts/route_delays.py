@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
+from featureguard.contracts import contract, utc_timestamp_column
 from featureguard.contracts.checks import register_check
-from featureguard.contracts.model import Contract, utc_timestamp_column
 
 
 @register_check
@@ -19,8 +19,14 @@ def window_covers_day(frame):
     return frame["flights_7d"] >= frame["flights"]
 
 
-SCHEMA = pa.DataFrameSchema(
-    {
+CONTRACT = contract(
+    "route_delays",
+    "1.0.0",
+    owner="network-planning@featureguard.example",
+    description="Daily and trailing 7-day departure delays per carrier, origin and destination.",
+    entity_columns=("carrier", "origin", "dest"),
+    timestamp_column="day_end",
+    columns={
         "carrier": pa.Column(str, pa.Check.str_matches(r"^[0-9A-Z]{2}$"), nullable=False),
         "origin": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), nullable=False),
         "dest": pa.Column(str, pa.Check.str_matches(r"^[A-Z0-9]{3}$"), nullable=False),
@@ -35,21 +41,6 @@ SCHEMA = pa.DataFrameSchema(
     checks=[
         pa.Check.window_covers_day(description="7-day flight count cannot be below the day's count"),
     ],
-    unique=["carrier", "origin", "dest", "day_end"],
-    report_duplicates="all",
-    strict=True,
-    coerce=True,
-    name="route_delays",
-)
-
-CONTRACT = Contract(
-    name="route_delays",
-    version="1.0.0",
-    owner="network-planning@featureguard.example",
-    description="Daily and trailing 7-day departure delays per carrier, origin and destination.",
-    entity_columns=("carrier", "origin", "dest"),
-    timestamp_column="day_end",
-    schema=SCHEMA,
     feature_ttl=timedelta(days=7),
     max_age=timedelta(days=2),
 )

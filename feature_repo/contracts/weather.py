@@ -11,8 +11,9 @@ from datetime import timedelta
 
 import pandera.pandas as pa
 
+from featureguard.contracts import contract
 from featureguard.contracts.checks import register_check
-from featureguard.contracts.model import Contract, finite, utc_timestamp_column
+from featureguard.contracts.model import finite, utc_timestamp_column
 
 AIRPORTS = ["EWR", "JFK", "LGA"]
 
@@ -22,8 +23,14 @@ def dewp_not_above_temp(frame):
     return ~(frame["dewp"] > frame["temp"])
 
 
-SCHEMA = pa.DataFrameSchema(
-    {
+CONTRACT = contract(
+    "weather",
+    "1.0.0",
+    owner="ops-weather@featureguard.example",
+    description="Hourly weather observations per origin airport, keyed by the UTC hour.",
+    entity_columns=("origin",),
+    timestamp_column="time_hour",
+    columns={
         "origin": pa.Column(str, pa.Check.isin(AIRPORTS), nullable=False),
         "time_hour": utc_timestamp_column(),
         "temp": pa.Column(float, [pa.Check.in_range(-40.0, 130.0)], nullable=True),
@@ -39,21 +46,6 @@ SCHEMA = pa.DataFrameSchema(
     checks=[
         pa.Check.dewp_not_above_temp(description="dew point cannot exceed air temperature"),
     ],
-    unique=["origin", "time_hour"],
-    report_duplicates="all",
-    strict=True,
-    coerce=True,
-    name="weather",
-)
-
-CONTRACT = Contract(
-    name="weather",
-    version="1.0.0",
-    owner="ops-weather@featureguard.example",
-    description="Hourly weather observations per origin airport, keyed by the UTC hour.",
-    entity_columns=("origin",),
-    timestamp_column="time_hour",
-    schema=SCHEMA,
     feature_ttl=timedelta(hours=3),
     max_age=timedelta(hours=2),
 )
