@@ -18,13 +18,15 @@ import asyncio
 import ssl
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from featureguard.redis.blocking import Batch
 from featureguard.redis.cluster import ClusterRouter, Exchange, NodePool, SlotMap
 from featureguard.redis.errors import raise_errors
 from featureguard.redis.resp import CLUSTER_SLOTS, PING, reply_reader
 from featureguard.redis.target import Node, RedisTarget
+
+if TYPE_CHECKING:
+    from featureguard.redis.blocking import Batch
 
 
 @dataclass

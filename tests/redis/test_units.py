@@ -95,6 +95,18 @@ def test_router_gives_up_after_max_redirects() -> None:
     assert len(rounds) == 1 + router.MAX_REDIRECTS and rounds[-1] == [(("127.0.0.1", 7001), pack("GET", "k"), 1)]
 
 
+def test_redis_inside_the_package_is_redis_py() -> None:
+    """featureguard.redis imports redis-py as ``redis`` (absolute imports): the slot function and
+    the exceptions it classifies are redis-py's, not this package's."""
+    import redis
+
+    from featureguard.redis import cluster, errors
+
+    assert cluster.key_slot is redis.crc.key_slot and cluster.key_slot(b"{tag}x") == redis.crc.key_slot(b"tag")
+    assert errors._redis_py_exceptions() is redis.exceptions
+    assert errors.unavailable_retry_after(redis.exceptions.BusyLoadingError("loading")) == errors.UNAVAILABLE_CODES["LOADING"]
+
+
 def test_error_lines_locate_error_replies() -> None:
     assert error_lines(b":1\r\n:0\r\n") == []
     assert error_lines(b"-MOVED 3999 127.0.0.1:7001\r\n:1\r\n-ERR x\r\n") == [(0, "MOVED 3999 127.0.0.1:7001"), (2, "ERR x")]
