@@ -1,4 +1,4 @@
-"""Blocking Redis connections for bulk writes: one pre-framed blob out, replies counted back.
+"""The bulk writer's pipelining: one pre-framed blob out per chunk and node, replies counted back.
 
 Commands arrive as Arrow arrays of pre-framed RESP (one element per row, see ``resp``), go out
 with one ``sendall`` per chunk and per node, and their replies are read in the order sent.
