@@ -1,8 +1,9 @@
 """The contract gate: pandera (lazy) decides, this module turns its verdict into row sets.
 
 Pandera's ``drop_invalid_rows`` has had bugs (pandera #1830, #1737), so the bad-row set is derived
-from ``SchemaErrors.failure_cases`` indexes here, and the accepted rows are validated a second
-time: what the gate accepts provably passes the contract.
+from ``SchemaErrors.failure_cases`` indexes here. Pandera runs once per batch: the accepted rows
+are the frame pandera coerced and checked (``SchemaErrors.data`` when some rows fail) minus the
+failing rows, so they are never validated again; tests/gate checks that they pass the contract.
 """
 
 from __future__ import annotations
@@ -44,10 +45,6 @@ class GateResult:
     @property
     def all_failures(self) -> list[CheckFailure]:
         return [*self.schema_failures, *self.failures]
-
-
-class GateInternalError(RuntimeError):
-    """Accepted rows failed re-validation: a gate bug, never silently stored."""
 
 
 def _is_schema_level(check: str) -> bool:
@@ -137,17 +134,18 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
     row_failures += fractional_failures(typed, integer_columns(contract))
     held_back = {r for f in row_failures for r in f.rows}
     candidates = typed.drop(index=sorted(held_back)) if held_back else typed
-    validated = None
+    checked = None  # the candidates as pandera coerced them; every check has run on them
 
     if not schema_failures:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # pandera's own concat of failure cases
-                validated = contract.schema.validate(candidates, lazy=True)
+                checked = contract.schema.validate(candidates, lazy=True)
         except pe.SchemaErrors as errors:
             found_rows, found_batch = _collect(errors.failure_cases)
             row_failures.extend(found_rows)
             schema_failures.extend(_without_knock_on_errors(found_batch))
+            checked = errors.data
         except pe.SchemaError as error:  # raised outside lazy collection, e.g. by a broken check
             schema_failures.append(schema_failure("schema", str(error).splitlines()[0]))
 
@@ -157,11 +155,10 @@ def check_frame(contract: Contract, frame: pd.DataFrame) -> GateResult:
 
     reasons = _reasons(row_failures)
     bad = sorted(reasons)
-    if validated is not None and not bad:  # nothing dropped: the pass above checked exactly these rows
-        return GateResult(received, validated, _mark(frame.loc[bad], reasons), row_failures, [])
-    accepted = candidates.drop(index=[r for r in bad if r in candidates.index])
-    accepted = contract.schema.validate(accepted, lazy=True) if len(accepted) else accepted
-    _revalidate(contract, accepted)
+    # row checks are per row and frame checks (uniqueness) name every row they fail, so dropping
+    # the failing rows leaves rows that pass: no second pandera pass over them
+    failed = [r for r in bad if r in checked.index]
+    accepted = checked.drop(index=failed) if failed else checked
     return GateResult(received, accepted, _mark(frame.loc[bad], reasons), row_failures, [])
 
 
@@ -174,12 +171,3 @@ def _mark(rows: pd.DataFrame, reasons: dict[int, str]) -> pd.DataFrame:
     marked.insert(0, ROW_COLUMN, marked.index.astype("int64"))
     marked[REASON_COLUMN] = [reasons[i] for i in marked.index]
     return marked
-
-
-def _revalidate(contract: Contract, accepted: pd.DataFrame) -> None:
-    if not len(accepted):
-        return
-    try:
-        contract.schema.validate(accepted, lazy=True)
-    except (pe.SchemaErrors, pe.SchemaError) as exc:
-        raise GateInternalError(f"{contract.name}: accepted rows failed re-validation: {exc}") from exc
