@@ -8,7 +8,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from featureguard.ingest.pipeline import validate_bytes
 from featureguard.gate.timestamps import SUPPORTED_RANGE, normalize_timestamps
 
 UTC = "UTC"
@@ -98,16 +97,3 @@ def test_the_range_edges_are_inside():
     edges = ["1677-09-21T00:12:43.145224193Z", "2262-04-11T23:47:16.854775807Z"]
     result = normalize_timestamps(pd.DataFrame({"t": edges}), ["t"])
     assert result.row_failures == [] and result.frame["t"].notna().all()
-
-
-def test_a_date_only_weather_row_is_invalid_from_csv_and_json(fg_home, weather_rows):
-    rows = weather_rows.head(3).copy()
-    rows["time_hour"] = rows["time_hour"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    rows.loc[1, "time_hour"] = "2013-01-01"
-    for data, fmt in ((rows.to_csv(index=False).encode(), "csv"),
-                      (rows.to_json(orient="records", lines=True).encode(), "json")):
-        report = validate_bytes("weather", data, fmt)
-        assert (report.status, report.valid, report.invalid) == ("invalid", 2, 1), report.errors
-        (error,) = report.errors
-        assert (error["column"], error["check"]) == ("time_hour", "timezone_aware")
-        assert error["examples"] == [{"row": 1, "value": "2013-01-01"}]
