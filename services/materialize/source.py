@@ -24,10 +24,10 @@ Data = TypeVar("Data", pa.Table, pa.RecordBatch)
 
 
 def _column_names(feature_view: Any, registry: Any, project: str) -> tuple[list[str], list[str], str, str | None]:
-    from feast.utils import _get_column_names
+    from featureguard.feast_private import column_names
 
     entities = [registry.get_entity(name, project) for name in feature_view.entities]
-    return _get_column_names(feature_view, entities)
+    return column_names(feature_view, entities)
 
 
 #: Feast's join key for views without entities (``feast.feature_view.DUMMY_ENTITY_ID``): their one

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from feast.infra.offline_stores import offline_utils
 
+from featureguard.feast_private import infer_event_timestamp_from_entity_df
 from featureguard.offline_store.sql import ROW
 
 
 def event_timestamp_column(entity_df: pd.DataFrame) -> str:
-    return offline_utils.infer_event_timestamp_from_entity_df(dict(zip(entity_df.columns, entity_df.dtypes)))
+    return infer_event_timestamp_from_entity_df(dict(zip(entity_df.columns, entity_df.dtypes)))
 
 
 def utc_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -21,9 +21,9 @@ from feast.infra.offline_stores.offline_store import OfflineStore, RetrievalJob
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import FeastConfigBaseModel, RepoConfig
-from feast.utils import compute_non_entity_date_range
 from pydantic import StrictInt, StrictStr
 
+from featureguard.feast_private import compute_non_entity_date_range
 from featureguard.offline_store import writes
 from featureguard.offline_store.duck import EngineSettings
 from featureguard.offline_store.plan import view_plan

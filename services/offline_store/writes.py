@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 from feast import FeatureView
 from feast.feature_logging import LoggingConfig
 from feast.infra.offline_stores.file_source import FileLoggingDestination
-from feast.infra.offline_stores.offline_utils import get_pyarrow_schema_from_batch_source
 from feast.repo_config import RepoConfig
 
 from featureguard import atomic
+from featureguard.feast_private import get_pyarrow_schema_from_batch_source
 from featureguard.feature_repo.tags import tagged_contract
 from featureguard.offline_store.plan import source_path
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from feast.feature_server_utils import _timestamp_to_str, _value_to_native
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.type_map import feast_value_type_to_python_type
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from featureguard.feast_private import timestamp_to_str, value_to_native
 from featureguard.online.plan import Lookup, ReadPlan
 
 PRESENT, NULL_VALUE, NOT_FOUND, OUTSIDE_MAX_AGE = "PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE"
@@ -56,8 +56,8 @@ class Decoder:
     """Renders stored bytes as Feast's JSON values (``feast serve``'s conversion)."""
 
     def __init__(self) -> None:
-        self.values = _Memo(lambda raw: _value_to_native(ValueProto.FromString(raw)))
-        self.stamps = _Memo(lambda raw: _timestamp_to_str(Timestamp.FromString(raw)))
+        self.values = _Memo(lambda raw: value_to_native(ValueProto.FromString(raw)))
+        self.stamps = _Memo(lambda raw: timestamp_to_str(Timestamp.FromString(raw)))
         self.epochs = _Memo(lambda raw: _stamp(raw)[1])
 
     def value(self, raw: bytes) -> Any:
