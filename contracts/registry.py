@@ -126,6 +126,7 @@ def _load_module(path: Path):
 
 _active: ContractRegistry | None = None
 _active_for: str | None = None  # FEATUREGUARD_REPO when it was installed
+_by_folder: dict[Path, ContractRegistry] = {}  # the registry last installed for each folder
 
 
 def use_registry(registry: ContractRegistry | None) -> ContractRegistry | None:
@@ -133,7 +134,23 @@ def use_registry(registry: ContractRegistry | None) -> ContractRegistry | None:
     the one it replaces. A later change of FEATUREGUARD_REPO discovers again."""
     global _active, _active_for
     previous, _active, _active_for = _active, registry, os.environ.get(REPO_ENV)
+    if registry is not None:
+        _by_folder[registry.folder] = registry
     return previous
+
+
+def registry_for(repo_path: Path | str | None) -> ContractRegistry:
+    """The contracts of the project at ``repo_path`` (a Feast store's ``config.repo_path``), so
+    a store keeps reading its own project's contracts after another project was activated in the
+    same process (two ``open_store`` calls in one notebook). The current registry when
+    ``repo_path`` is None or holds no ``contracts/`` folder."""
+    current = current_registry()
+    if repo_path is None:
+        return current
+    folder = (Path(repo_path) / "contracts").resolve()
+    if folder == current.folder or not folder.is_dir():
+        return current
+    return _by_folder.setdefault(folder, ContractRegistry(folder))
 
 
 def discover_folder() -> Path:

@@ -119,7 +119,7 @@ class BulkRedisComputeEngine(ComputeEngine):
         view, store = task.feature_view, self.repo_config.online_store
         versioning = bool(getattr(self.repo_config.registry, "enable_online_feature_view_versioning", False))
         layout = ViewLayout.from_feature_view(view, task.project, versioning)
-        contract = validate.contract_for(view) if self.config.validate_contracts else None
+        contract = validate.contract_for(view, self.repo_config.repo_path) if self.config.validate_contracts else None
         check = validate.BatchCheck(contract, [k for k, _ in layout.join_keys], layout.timestamp_column)
         report = MaterializationReport(view.name, task.start_time, task.end_time,
                                        contract=getattr(contract, "name", None))

@@ -37,14 +37,15 @@ class Rejections:
         return [f.to_dict() for f in self.failures.values()]
 
 
-def contract_for(feature_view: Any):
-    """The contract named by the view's ``contract`` tag, or None for an untagged view."""
+def contract_for(feature_view: Any, repo_path: Any = None):
+    """The contract named by the view's ``contract`` tag, or None for an untagged view; looked
+    up in the project at ``repo_path`` (the store's), else in the active one."""
     name = tagged_contract(feature_view)
     if not name:
         return None
-    from featureguard.contracts.registry import get_contract
+    from featureguard.contracts.registry import registry_for
 
-    return get_contract(name)
+    return registry_for(repo_path).get(name)
 
 
 class BatchCheck:

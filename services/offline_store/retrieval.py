@@ -20,6 +20,7 @@ from feast.errors import FeastEntityDFMissingColumnsError
 from feast.infra.offline_stores.offline_store import RetrievalMetadata
 from feast.on_demand_feature_view import OnDemandFeatureView
 
+from featureguard.contracts.registry import registry_for
 from featureguard.feast_private import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
 from featureguard.offline_store import duck, entities, sql, ties
 from featureguard.offline_store.contract_types import ColumnCheck, check_types
@@ -145,6 +146,7 @@ class HistoricalRequest:
     start: datetime | None = None
     end: datetime | None = None
     checks: Sequence[ColumnCheck] = ()
+    repo_path: str | None = None  # the store's project, whose contracts the checks read
 
     def _entity_table(self, con, joins: list[sql.ViewJoin]) -> pa.Table:
         if self.entity_df is not None:
@@ -186,7 +188,7 @@ class HistoricalRequest:
         features = con.sql(sql.historical_query(sql.ident(ENTITY_RELATION), self.timestamp, joins)).to_arrow_table()
         if features.num_rows != narrow.num_rows:
             raise RuntimeError(f"ASOF join returned {features.num_rows} rows for {narrow.num_rows} entity rows")
-        check_types(features.schema, self.checks)
+        check_types(features.schema, self.checks, registry_for(self.repo_path).get)
         return features
 
     def run(self) -> pa.Table:
@@ -260,7 +262,8 @@ def historical_job(
         if window is None:
             raise ValueError("a retrieval without entity_df needs its (start, end) window")
         low, high = window
-        request = HistoricalRequest(plans, settings, None, DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL, start_date, high, checks)
+        request = HistoricalRequest(plans, settings, None, DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL, start_date, high, checks,
+                                    repo_path)
         keys = _key_columns(plans)
     else:
         if not isinstance(entity_df, pd.DataFrame):
@@ -271,7 +274,7 @@ def historical_job(
         if clashes:
             raise ValueError(f"feature columns {clashes} would shadow entity-frame columns of the same name; "
                              "rename those columns or use full_feature_names=True")
-        request = HistoricalRequest(plans, settings, entity_df, timestamp, checks=checks)
+        request = HistoricalRequest(plans, settings, entity_df, timestamp, checks=checks, repo_path=repo_path)
         keys = [c for c in entity_df.columns if c != timestamp]
         low, high = _entity_time_range(entity_df, timestamp)
     return AsofRetrievalJob(
