@@ -7,10 +7,10 @@ RESP tail of its HMGET, so a request only formats its keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
-from featureguard.redis.layout import (KEY_ENCODERS, STRING, entity_key, field_name, key_prefix, ts_field,
+from featureguard.redis.layout import (KEY_ENCODERS, STRING, field_name, key_encoder, key_prefix, ts_field,
                                        value_header)
 
 __all__ = ["KEY_ENCODERS", "ViewRead", "view_read"]
@@ -32,6 +32,7 @@ class ViewRead:
     command_head: bytes  # array header and command name
     single_string: bool  # one join key, a string: the common case, encoded inline
     ttl_seconds: float = 0.0  # the view's TTL; 0 means values never expire (as in Feast)
+    encode: Callable[[tuple[Any, ...]], bytes] = field(default=bytes, compare=False, repr=False)  # values -> key
 
     def hmget(self, key: bytes) -> bytes:
         """``HMGET <key> <fields...>`` as RESP bytes; only the key part is built per request."""
@@ -45,10 +46,10 @@ class ViewRead:
             return b"%s$%d\r\n%s%s%s%s\r\n%s" % (self.command_head, key_len, self.key_prefix,
                                                    value_header(STRING, len(raw)), raw, self.suffix,
                                                    self.command_tail)
-        return self.hmget(self.key(values))
+        return self.hmget(self.encode(values))
 
     def key(self, values: tuple[Any, ...]) -> bytes:
-        return entity_key(self.key_prefix, self.key_types, values, self.suffix)
+        return self.encode(values)
 
 
 def view_read(project: str, view_name: str, key_types: dict[str, int], features: Iterable[str],
@@ -60,6 +61,7 @@ def view_read(project: str, view_name: str, key_types: dict[str, int], features:
     fields = tuple(field_name(view_name, f) for f in features) + (ts_field(view_name),)
     tail = b"".join(b"$%d\r\n%s\r\n" % (len(f), f) for f in fields)
     types = tuple(key_types[k] for k in join_keys)
-    return ViewRead(view_name, join_keys, requested, types, key_prefix(join_keys), project.encode("utf-8"), features,
+    prefix, suffix = key_prefix(join_keys), project.encode("utf-8")
+    return ViewRead(view_name, join_keys, requested, types, prefix, suffix, features,
                     fields, tail, b"*%d\r\n$5\r\nHMGET\r\n" % (len(fields) + 2), types == (STRING,),
-                    float(ttl_seconds))
+                    float(ttl_seconds), key_encoder(prefix, types, suffix))

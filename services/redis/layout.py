@@ -8,13 +8,13 @@ per join key in name order ``<I STRING><I len><name>``, then per value ``<I valu
 time as a ``google.protobuf.Timestamp``. ``view`` is the stored (possibly versioned) view name.
 
 Keys come in two shapes over the same bytes: one entity at a time for the online reader
-(``entity_key``, ``KEY_ENCODERS``) and whole Arrow columns for the bulk writer (``entity_keys``).
+(``key_encoder``, ``KEY_ENCODERS``) and whole Arrow columns for the bulk writer (``entity_keys``).
 """
 
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import mmh3
 
@@ -79,16 +79,21 @@ KEY_ENCODERS = {
 }
 
 
-def entity_key(prefix: bytes, key_types: tuple[int, ...], values: tuple[Any, ...], suffix: bytes) -> bytes:
-    """One entity's key: ``prefix`` from ``key_prefix``, values in sorted join key order, ``suffix``
-    the project name."""
-    parts = [prefix]
-    for key_type, value in zip(key_types, values):
-        raw = KEY_ENCODERS[key_type](value)
-        parts.append(value_header(key_type, len(raw)))
-        parts.append(raw)
-    parts.append(suffix)
-    return b"".join(parts)
+def key_encoder(prefix: bytes, key_types: tuple[int, ...], suffix: bytes) -> Callable[[tuple[Any, ...]], bytes]:
+    """values -> one entity's key: ``prefix`` from ``key_prefix``, values in sorted join key order
+    (of ``key_types``), ``suffix`` the project name. Encoders are bound once, per view."""
+    encoders = tuple((key_type, KEY_ENCODERS[key_type]) for key_type in key_types)
+
+    def encode(values: tuple[Any, ...]) -> bytes:
+        parts = [prefix]
+        for (key_type, encoder), value in zip(encoders, values):
+            raw = encoder(value)
+            parts.append(value_header(key_type, len(raw)))
+            parts.append(raw)
+        parts.append(suffix)
+        return b"".join(parts)
+
+    return encode
 
 
 # -- whole columns (the bulk writer) ------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featureguard.redis.layout import (INT32, INT64, STRING, UNIX_TIMESTAMP, entity_key, entity_keys, field_name,
+from featureguard.redis.layout import (INT32, INT64, STRING, UNIX_TIMESTAMP, entity_keys, field_name, key_encoder,
                                        key_prefix, ts_field)
 
 # (value type, hypothesis values, proto field, Arrow type) per key kind
@@ -51,7 +51,8 @@ def test_keys_match_feast_one_at_a_time_and_per_column(case, project: str) -> No
     expected = [_feast_key(project, join_keys, list(row)) for row in rows]
     ordered = sorted(range(len(join_keys)), key=lambda i: join_keys[i][0])
     prefix, types = key_prefix(n for n, _ in join_keys), tuple(join_keys[i][1] for i in ordered)
-    assert [entity_key(prefix, types, tuple(row[i] for i in ordered), project.encode()) for row in rows] == expected
+    encode = key_encoder(prefix, types, project.encode())
+    assert [encode(tuple(row[i] for i in ordered)) for row in rows] == expected
     batch = pa.record_batch({name: pa.array([row[i] for row in rows], KINDS[vt][2])
                              for i, (name, vt) in enumerate(join_keys)})
     assert entity_keys(project, join_keys, batch).to_pylist() == expected
@@ -72,7 +73,7 @@ def test_key_values_of_the_wrong_type_are_refused() -> None:
     prefix = key_prefix(["id"])
     for key_type, bad in ((INT32, 2**31), (INT32, "7"), (INT64, 7.0), (INT64, True), (STRING, 7), (STRING, None)):
         with pytest.raises(TypeError):
-            entity_key(prefix, (key_type,), (bad,), b"p")
+            key_encoder(prefix, (key_type,), b"p")((bad,))
 
 
 @settings(max_examples=300, deadline=None)
