@@ -21,8 +21,9 @@ def _view_problems(view: Any, contract: Contract, join_keys: dict[str, str]) -> 
     problems = []
     if tagged_version(view) != contract.version:
         problems.append(f"tagged version {tagged_version(view)} != {contract.version}")
-    if [f.name for f in view.features] != contract.feature_columns:
-        problems.append(f"features {[f.name for f in view.features]} != {contract.feature_columns}")
+    unknown = [f.name for f in view.features if f.name not in contract.feature_columns]
+    if unknown:  # a view may serve some of the features (``feature_view(contract, features=[...])``)
+        problems.append(f"features {unknown} are not among the contract's {contract.feature_columns}")
     else:
         for f in view.features:
             declared = feast_field(contract, f.name).dtype
