@@ -157,6 +157,8 @@ def _copy_example(folder: Path) -> list[Path]:
             written.append(Path(shutil.copy2(src, dst)))
     yaml_text = (root / "feature_store.yaml").read_text(encoding="utf-8")
     yaml_text = yaml_text.replace("registry: ${FEATUREGUARD_HOME}/registry.db", "registry: .featureguard/registry.db")
+    # its own Feast project name (the Redis key suffix), never the packaged example's
+    yaml_text = re.sub(r"(?m)^project: .*$", f"project: {project_name(folder)}", yaml_text, count=1)
     yaml_text += "featureguard:\n  home: .featureguard\n"
     written.append(_write(folder / "feature_store.yaml", yaml_text))
     written.append(_write(folder / "README.md", README.format(
