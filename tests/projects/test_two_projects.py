@@ -117,3 +117,18 @@ def test_two_projects_never_see_each_others_data(tmp_path: Path, redis_server, c
     stores["alpha_team"].materialize(start_date=pd.Timestamp(WINDOW[1]).to_pydatetime(),
                                      end_date=pd.Timestamp(WINDOW[3]).to_pydatetime())
     assert client.exists(*alpha_keys) == len(alpha_keys)
+
+
+def test_every_init_names_its_own_feast_project(tmp_path: Path) -> None:
+    """The Feast project name is the Redis key suffix: two projects made by `init` (the starter
+    or the nycflights13 example, which would otherwise share the packaged example's name) never
+    share one."""
+    from featureguard.project import load_project
+
+    ok(fg("init", "team_a", cwd=tmp_path))
+    for folder in ("flights-a", "flights-b"):
+        ok(fg("init", folder, "--example", "nycflights13", cwd=tmp_path))
+    names = [load_project(tmp_path / f).name for f in ("team_a", "flights-a", "flights-b")]
+    assert names == ["team_a", "flights_a", "flights_b"]
+    listed = ok_json(fg("contracts", "list", "--json", cwd=tmp_path / "flights-a"))
+    assert sorted(r["source"] for r in listed) == ["planes", "route_delays", "weather"]
