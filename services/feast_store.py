@@ -43,10 +43,14 @@ def open_store(online: OnlineStoreChoice):
 
 
 def apply_definitions(store) -> None:
-    """Registers the active project's objects (idempotent, like `feast apply`)."""
+    """Registers the active project's objects (idempotent, like `feast apply`), after the view
+    checks of `featureguard apply`: a view apply refuses is never registered another way."""
+    from featureguard.project_apply import check_objects
     from featureguard.project_repo import project_objects
 
-    store.apply(project_objects(current_project()).objects)
+    objects = project_objects(current_project())
+    check_objects(objects)
+    store.apply(objects.objects)
 
 
 def online_lookup(store, kind: str):

@@ -29,7 +29,8 @@ class ApplyRefused(BadInputError):
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
-        super().__init__("apply refused: " + "; ".join(f"{f.source} ({f.area}): {f.message}" for f in findings))
+        super().__init__("the project's contract checks refuse it: "
+                         + "; ".join(f"{f.source} ({f.area}): {f.message}" for f in findings))
 
 
 @dataclass
@@ -97,14 +98,21 @@ def _canonical(proto: Any) -> bytes:
     return json.dumps(strip(MessageToDict(proto)), sort_keys=True).encode()
 
 
-def apply_project(project: Project, store: Any) -> ApplyResult:
-    """Checks, then ``store.apply`` of the project's objects, removing registered objects the
-    project no longer defines (as ``feast apply`` does)."""
-    objects = project_objects(project)
+def check_objects(objects: ProjectObjects) -> list[Finding]:
+    """The project's views against its contracts; ApplyRefused naming every view that disagrees.
+    Whatever registers the project's objects (apply, materialize, ``serve --apply``) runs it."""
     findings = check_feast([get_contract(s) for s in list_sources()], objects)
     failed = [f for f in findings if not f.ok]
     if failed:
         raise ApplyRefused(failed)
+    return findings
+
+
+def apply_project(project: Project, store: Any) -> ApplyResult:
+    """Checks, then ``store.apply`` of the project's objects, removing registered objects the
+    project no longer defines (as ``feast apply`` does)."""
+    objects = project_objects(project)
+    findings = check_objects(objects)
     lock = read_lock()
     published = _publish(lock)
     before = _registered(store)
