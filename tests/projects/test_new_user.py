@@ -178,8 +178,14 @@ def test_a_view_that_disagrees_with_its_contract_is_refused(tmp_path: Path, redi
     assert "trips_today is String, contract says Int64" in line
     assert "trips_ok" not in refused.stderr  # the helper's view of some of the features passes
     assert not (root / "contracts" / "versions.lock.json").exists()  # nothing published
+    assert not (root / ".featureguard" / "registry.db").exists()  # nothing registered
     checked = fg("contracts", "check", cwd=root)
     assert checked.returncode == 1 and "trips_today is String, contract says Int64" in checked.stdout
+    # materialize (which registers the project's objects first) refuses the view too
+    materialized = fg("materialize", *WINDOW, cwd=root, redis_url=redis_server.url)
+    assert materialized.returncode == 1, materialized.stdout + materialized.stderr
+    assert "view trips_by_hand: trips_today is String, contract says Int64" in materialized.stderr
+    assert not (root / ".featureguard" / "registry.db").exists()
 
 
 
