@@ -13,6 +13,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from featureguard.freshness.report import view_freshness
 from featureguard.http.asgi import ServiceMiddleware
 from featureguard.http.errors import install_handlers
 from featureguard.http.metrics import StoreStateCollector
@@ -22,19 +23,6 @@ from featureguard.http.state import ServiceState
 
 TITLE = "featureguard"
 DOCS_ASSETS = "/docs/assets"
-
-
-def _freshness_probe():
-    """featureguard.freshness's per-view freshness function, when that module exists."""
-    try:
-        from featureguard import freshness  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    for name in ("view_freshness", "freshness_records", "feature_freshness", "freshness"):
-        fn = getattr(freshness, name, None)
-        if callable(fn):
-            return fn
-    return None
 
 
 def create_app(settings: HttpSettings | None = None) -> ServiceMiddleware:
@@ -59,7 +47,7 @@ def create_app(settings: HttpSettings | None = None) -> ServiceMiddleware:
     install_handlers(api)
     api.include_router(build_router(state))
     views = lambda: state.reader.feature_views() if state.reader is not None else []  # noqa: E731
-    state.metrics.add_collector(StoreStateCollector(views, _freshness_probe()))
+    state.metrics.add_collector(StoreStateCollector(views, view_freshness))
     outer = ServiceMiddleware(api, state)
     outer.fastapi = api  # type: ignore[attr-defined]
     return outer

@@ -1,4 +1,4 @@
-"""Validate, ingest and push over HTTP: the foundation's pipeline plus status codes and limits.
+"""Validate, ingest and push over HTTP: ingestion's pipeline plus status codes and limits.
 
 Blocking (pandas, pandera, Parquet, Feast writes): the routes run these in a worker thread.
 
@@ -89,7 +89,7 @@ def store_batch(source: str, data: bytes, fmt: str, name: str, policy: str, idem
                 max_rows: int, online_writer: OnlineWriter | None = None,
                 is_down: Callable[[BaseException], bool] = lambda _: False,
                 key_scope: str | None = None) -> tuple[int, dict[str, Any]]:
-    """The foundation's ingest (the CLI's code path): staged files, online write (if any), receipt.
+    """Ingestion's one code path (the CLI's too): staged files, online write (if any), receipt.
 
     Any failure before the receipt rolls the batch back inside the pipeline: if the online store
     fails the write, nothing is acknowledged or kept (the caller answers 503). ``key_scope`` (the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from featureguard.contracts import get_contract, list_sources
 from featureguard.contracts.model import Contract
@@ -62,10 +62,3 @@ def contract_document(source: str) -> dict[str, Any]:
 
 def list_documents() -> list[dict[str, Any]]:
     return [summary(get_contract(s)) for s in list_sources()]
-
-
-def odcs_exporter() -> Callable[[Contract], str] | None:
-    """The ODCS v3.1.0 YAML renderer of ``featureguard.contracts.export``."""
-    from featureguard.contracts.export import to_odcs_yaml
-
-    return to_odcs_yaml

@@ -59,7 +59,6 @@ _DESCRIPTIONS = {
     401: "No API key, or an unknown one.",
     403: "The key lacks the scope this route needs.",
     404: "Unknown source, feature service or feature.",
-    406: "The requested representation is not available.",
     413: "Body larger than the byte limit, a batch that would decode past the decoded-bytes limit, or "
          "more rows/entities than allowed per request.",
     415: "Unsupported Content-Type.",

@@ -23,7 +23,8 @@ from featureguard.http.asgi import (
 )
 from featureguard.http.auth import presented_key
 from featureguard.http.batches import OnlineStoreDown, batch_format, contract_or_404, store_batch, validate_batch
-from featureguard.http.contracts_view import contract_document, list_documents, odcs_exporter
+from featureguard.contracts.export import to_odcs_yaml
+from featureguard.http.contracts_view import contract_document, list_documents
 from featureguard.http.errors import ApiError, json_response
 from featureguard.http.limits import read_body
 from featureguard.http.state import ServiceState
@@ -154,17 +155,14 @@ def build_router(state: ServiceState) -> APIRouter:
         return json_response({"contracts": list_documents()})
 
     @router.get("/v1/contracts/{source}", tags=["contracts"], summary="One contract as JSON (or ODCS YAML)",
-                responses=docs.responses(200, 401, 403, 404, 406))
+                responses=docs.responses(200, 401, 403, 404))
     async def contract(source: Source, request: Request,
                        format: Literal["json", "odcs"] = Query("json")) -> Response:
         state.keys.check(_key(request), "read:contracts")
         found = contract_or_404(source)
         wants_yaml = format == "odcs" or YAML in request.headers.get("accept", "")
         if wants_yaml:
-            exporter = odcs_exporter()
-            if exporter is None:
-                raise ApiError(406, "not_acceptable", "ODCS export is not available in this build", "format")
-            return Response(exporter(found), media_type=YAML)
+            return Response(to_odcs_yaml(found), media_type=YAML)
         return json_response(contract_document(source))
 
     @router.get("/healthz", tags=["operations"], summary="The process is up")

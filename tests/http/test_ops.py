@@ -56,14 +56,9 @@ def test_contract_errors_and_auth(client) -> None:
 
 
 def test_contract_as_odcs_yaml(client) -> None:
-    import importlib.util
-
     import yaml
 
     response = client.get("/v1/contracts/weather?format=odcs", headers=auth(CONTRACTS))
-    if importlib.util.find_spec("featureguard.contracts.export") is None:
-        assert response.status_code == 406 and response.json()["error"] == "not_acceptable"
-        return
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/yaml")
     assert "weather" in str(yaml.safe_load(response.text))
 

@@ -29,8 +29,17 @@ def test_stale_values_are_marked_and_fresh_ones_present(stores) -> None:
 
 
 def test_the_setting_reaches_worker_processes() -> None:
+    """A worker process builds its settings from the environment serve hands it: read back there."""
+    import os
+    import subprocess
+    import sys
+
     from featureguard.http.settings import HttpSettings
 
     assert HttpSettings().ttl_statuses is True
-    env = HttpSettings(ttl_statuses=False).to_env()
-    assert env["FEATUREGUARD_HTTP_TTL_STATUSES"] == "0"
+    read_back = "from featureguard.http.settings import HttpSettings; print(HttpSettings.from_env().ttl_statuses)"
+    for setting in (False, True):
+        env = {**os.environ, **HttpSettings(ttl_statuses=setting).to_env()}
+        out = subprocess.run([sys.executable, "-c", read_back], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == str(setting)

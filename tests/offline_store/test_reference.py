@@ -15,7 +15,10 @@ DRIVER = {"driver_id": "driver_id"}
 DRIVER_FEATURES = {"conv": "conv", "trips": "trips", "tier": "tier"}
 
 
+@pytest.mark.upstream_canary
 def test_stock_duckdb_store_cannot_run_a_36_hour_ttl(world):
+    """Asserts a Feast bug (its duckdb store cannot run a 36 h TTL) that our store does not have:
+    when a Feast upgrade fixes it this test fails, and the README's comparison must be updated."""
     world.reseed(3)
     with pytest.raises(Exception, match="mixed units"):
         world.stock.get_historical_features(entity_df=entity_frame(3), features=["driver_36h:conv"]).to_df()
