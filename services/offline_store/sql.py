@@ -305,16 +305,20 @@ def latest_rows_query(
     end_ns: int,
     text_columns: frozenset[str] = frozenset(),
 ) -> str:
-    """The newest row per key with its event time in [start, end]; ties by created timestamp."""
+    """The newest row per key with its event time in [start, end]; ties by created timestamp.
+
+    The window sorts on one key, ``order_key``'s 128-bit event+created number (a missing created
+    time lowest, as ``created DESC NULLS LAST``), not on the two columns: on the 1M-row, 200k-key
+    benchmark source it streams in 0.17-0.22 s warm instead of 0.38-0.46 s, as fast as ordering
+    by event time alone (an ``arg_max`` group-by measured no faster).
+    """
     ts = epoch_ns(ident(timestamp), timestamp in text_columns)
-    order = [f"{ts} DESC NULLS LAST"]
-    if created is not None:
-        order.append(f"{epoch_ns(ident(created), created in text_columns)} DESC NULLS LAST")
+    created_ns = None if created is None else epoch_ns(ident(created), created in text_columns)
     partition = f"PARTITION BY {', '.join(ident(k) for k in keys)} " if keys else ""
     cols = ", ".join(ident(c) for c in columns)
     return (
         f"SELECT {cols} FROM {relation}{_range_filter(ts, start_ns, end_ns)} "
-        f"QUALIFY row_number() OVER ({partition}ORDER BY {', '.join(order)}) = 1"
+        f"QUALIFY row_number() OVER ({partition}ORDER BY {order_key(ts, created_ns)} DESC NULLS LAST) = 1"
     )
 
 

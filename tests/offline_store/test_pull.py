@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL
 from feast.infra.offline_stores.duckdb import DuckDBOfflineStore
@@ -106,3 +107,37 @@ def test_materialize_fills_the_online_store_like_stock(world):
     assert ours["conv"].notna().sum() > 5
     for column in ("conv", "tier", "sales"):
         assert_same_values(ours[column], stock[column], column)
+
+
+def test_pull_latest_breaks_event_time_ties_by_created_time(world, tmp_path):
+    """Newest event time wins; among equal event times the newest created time; a missing
+    created time loses to any present one but never outranks a newer event time."""
+    from feast import FileSource
+
+    t = [T0 + pd.Timedelta(hours=h) for h in range(40)]
+    rows = [  # (driver_id, event_ts, created, value)
+        (1, t[25], t[26], 10), (1, t[25], t[27], 11), (1, t[24], t[39], 12),  # 11: created breaks the tie
+        (2, t[25], None, 20), (2, t[25], t[25], 21), (2, t[25], t[26], 22),   # 22; NULL created is lowest
+        (3, t[22], None, 30), (3, t[23], None, 31),                           # 31: no created at all
+        (4, t[30], None, 40), (4, t[29], t[35], 41),                          # 40: newer event, NULL created
+        (5, t[21], t[22], 50), (5, t[21], t[21], 51), (5, t[20], t[38], 52),  # 50 (t[20] is START)
+        (6, t[20], t[20], 60), (6, t[19], t[30], 61),                         # 60: exactly START is in
+    ]
+    frame = pd.DataFrame(rows, columns=["driver_id", "event_ts", "created", "value"])
+    frame["created"] = pd.to_datetime(frame["created"], utc=True)
+    frame.to_parquet(tmp_path / "ties.parquet", index=False)
+    args = dict(
+        data_source=FileSource(name="ties_src", path=str(tmp_path / "ties.parquet"), timestamp_field="event_ts",
+                               created_timestamp_column="created"),
+        join_key_columns=["driver_id"], feature_name_columns=["value"], timestamp_field="event_ts",
+        created_timestamp_column="created", start_date=START, end_date=END,
+    )
+    ours = AsofOfflineStore.pull_latest_from_table_or_query(config=world.ours.config, **args).to_df()
+    stock = DuckDBOfflineStore.pull_latest_from_table_or_query(config=world.stock.config, **args).to_df()
+    assert dict(zip(_sorted(ours, ["driver_id"])["driver_id"], _sorted(ours, ["driver_id"])["value"])) == {
+        1: 11, 2: 22, 3: 31, 4: 40, 5: 50, 6: 60}
+    _assert_same_rows(ours, stock, ["driver_id"])
+    streamed = pa.concat_tables([pa.Table.from_batches([b]) for b in AsofOfflineStore.pull_latest_from_table_or_query(
+        config=world.ours.config, **args).to_arrow_reader(batch_size=2)])
+    assert sorted(zip(streamed["driver_id"].to_pylist(), streamed["value"].to_pylist())) == [
+        (1, 11), (2, 22), (3, 31), (4, 40), (5, 50), (6, 60)]
