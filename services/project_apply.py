@@ -17,6 +17,7 @@ from featureguard.contracts import get_contract, list_sources
 from featureguard.contracts.repo_check import Finding, check_lock
 from featureguard.contracts.versions import LockError, read_lock, record, write_lock
 from featureguard.errors import BadInputError
+from featureguard.feature_repo.tags import tagged_contract
 from featureguard.project import Project
 from featureguard.project_check import check_feast
 from featureguard.project_repo import ProjectObjects, project_objects
@@ -120,6 +121,11 @@ def apply_project(project: Project, store: Any) -> ApplyResult:
     stale = [o for o in (*store.list_feature_services(), *store.list_feature_views(),
                          *store.list_on_demand_feature_views(), *store.list_entities())
              if (type(o).__name__, o.name) not in wanted and o.name != "__dummy"]
+    # the Parquet source of a contract goes with the last view that reads it (Feast registers a
+    # view's sources implicitly); sources featureguard did not make are left alone
+    used = {o.name for o in objects.others} | {src.name for v in objects.feature_views
+                                               for src in (v.batch_source, v.stream_source) if src}
+    stale += [s for s in store.list_data_sources() if tagged_contract(s) and s.name not in used]
     store.apply(objects.objects, objects_to_delete=stale, partial=False)
     if published:
         write_lock(lock)
