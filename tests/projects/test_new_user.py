@@ -147,6 +147,10 @@ def test_breaking_contract_changes_are_refused(tmp_path: Path, redis_server) -> 
     assert applied["published"] == ["trips@1.0.0"] and applied["changed"] == ["feature_view/trips"]
     assert sorted(json.loads(lock.read_text())["sources"]["trips"]) == ["0.1.0", "1.0.0"]
 
+    contract.unlink()  # the source is retired: apply removes all it registered for it, as `feast apply` would
+    applied = ok_json(fg("apply", "--json", cwd=root, redis_url=url))
+    assert applied["removed"] == ["data_source/trips_source", "entity/driver_id", "feature_view/trips"]
+
 
 MISMATCHED_VIEW = '''
 
