@@ -101,6 +101,11 @@ def example_root() -> Path:
     return Path(str(resources.files(EXAMPLE_PACKAGE))).resolve()
 
 
+#: settings of the ``featureguard:`` section that the environment carries to every reader of them
+#: (and to the processes a command starts); an explicitly set variable wins over the file
+SETTING_ENVS = {"max_decoded_bytes": "FEATUREGUARD_MAX_DECODED_BYTES"}
+_envs_set: dict[str, str] = {}
+
 _active: Project | None = None
 _home_set_by: Path | None = None  # the project whose home we put in FEATUREGUARD_HOME, if we did
 
@@ -116,6 +121,12 @@ def activate(project: Project) -> Project:
     if not os.environ.get(HOME_ENV):
         os.environ[HOME_ENV] = str(project.data_home)
         _home_set_by = project.root
+    for key, env in SETTING_ENVS.items():
+        if _envs_set.get(env) is not None and os.environ.get(env) == _envs_set[env]:
+            del os.environ[env]  # ours, from the previously active project
+            _envs_set.pop(env)
+        if key in project.settings and not os.environ.get(env):
+            os.environ[env] = _envs_set[env] = str(project.settings[key])
     os.environ[REPO_ENV] = str(project.root)
     use_registry(ContractRegistry(project.contracts_dir))
     _active = project

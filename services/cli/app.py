@@ -76,8 +76,15 @@ def _options(
         import os
 
         os.environ[REPO_ENV] = str(repo.expanduser().resolve())
-    if ctx.invoked_subcommand not in NO_PROJECT:
+    if ctx.invoked_subcommand not in NO_PROJECT and not _asks_for_help():
         activate(find_project())
+
+
+def _asks_for_help() -> bool:
+    """``featureguard CMD --help`` shows the help anywhere, in a project or not."""
+    import sys
+
+    return any(arg in ("--help", "-h") for arg in sys.argv[1:])
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -270,7 +277,7 @@ def _feature_service(store, name: str | None):
         return store.get_feature_service(name)
     except FeatureServiceNotFoundException:
         raise _fail(f"feature service {name!r} is not in the registry {registry_path()} (`featureguard "
-                    "materialize` registers the definitions)", EXIT_UNREADABLE) from None
+                    "apply` registers the definitions)", EXIT_UNREADABLE) from None
 
 
 @app.command()

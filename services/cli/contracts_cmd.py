@@ -325,7 +325,9 @@ contracts_app.command("record", help="Alias of `lock`.")(lock)
 @contracts_app.callback()
 def _project(ctx: typer.Context) -> None:
     """Every contracts command but infer and import reads the project's contracts."""
-    if ctx.invoked_subcommand not in ("infer", "import"):
+    import sys
+
+    if ctx.invoked_subcommand not in ("infer", "import") and not {"--help", "-h"} & set(sys.argv[1:]):
         from featureguard.project import activate, find_project
 
         activate(find_project())

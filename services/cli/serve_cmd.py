@@ -37,7 +37,7 @@ def serve(
     max_push_rows: int = typer.Option(1_000, help="Most rows per push request."),
     max_entities: int = typer.Option(1_000, help="Most entity rows per online lookup."),
     timeout: float = typer.Option(30.0, help="Seconds before a request is answered 504."),
-    apply: bool = typer.Option(False, "--apply", help="Register the feature_repo definitions first."),
+    apply: bool = typer.Option(False, "--apply", help="Register the project's definitions first (as `featureguard apply`)."),
 ) -> None:
     """Serve online features, validation, ingestion, push, contracts, health and metrics over HTTP."""
     import uvicorn

@@ -52,7 +52,7 @@ class ServiceState:
             return
         if not registry_path().exists():
             self.registry_error = (f"feature registry {registry_path()} not found: "
-                                   "run `featureguard materialize` or `featureguard serve --apply`")
+                                   "run `featureguard apply` or `featureguard serve --apply`")
             return
         from featureguard.feast_store import open_store
 

@@ -36,7 +36,7 @@ def _weather() -> pd.DataFrame:
 
 
 def bad_batch(kind: str) -> tuple[bytes, str]:
-    """One batch per bad-input class of the foundation issue, as a producer would send it."""
+    """One batch per bad-input class of the bad-input suite, as a producer would send it."""
     w = _weather()
     if kind == "wrong_type":
         w["temp"] = w["temp"].astype(object)

@@ -227,7 +227,7 @@ def test_writes_stopped_after_a_failed_save_are_503(stores, tmp_path: Path) -> N
 
 
 def test_cluster_down_is_503(stores, monkeypatch: pytest.MonkeyPatch) -> None:
-    from featureguard.redis_cluster import RedisCluster
+    from tests.support.redis_cluster import RedisCluster
 
     monkeypatch.setenv("FEATUREGUARD_REDIS_TYPE", "redis_cluster")
     with RedisCluster(masters=1) as cluster, client_for(f"redis://127.0.0.1:{cluster.ports[0]}/0") as client:

@@ -14,7 +14,7 @@ from featureguard.contracts import UnknownSourceError
 from featureguard.ingest.pipeline import ingest_bytes, validate_bytes
 from featureguard.ingest.storage import read_offline
 from featureguard.settings import data_home
-from tests.foundation.conftest import tree_digest
+from tests.support.files import tree_digest
 
 
 def parquet(frame: pd.DataFrame) -> bytes:

@@ -17,7 +17,7 @@ import pytest
 from featureguard.errors import EXIT_OPERATIONAL, OnlineStoreUnavailable, StorageError
 from featureguard import atomic
 from featureguard.ingest.pipeline import ingest_bytes, receipt_store
-from tests.foundation.test_crash import assert_every_visible_row_has_a_receipt, files_under
+from tests.ingest.test_crash import assert_every_visible_row_has_a_receipt, files_under
 
 
 def _parquet(frame) -> bytes:

@@ -73,7 +73,7 @@ def test_the_issue_names_are_public():
 
 
 def test_init_and_producer_commands_in_a_new_project_import_no_feast(tmp_path):
-    """The older check (tests/foundation/test_cli.py) runs in the example project; a starter
+    """The older check (tests/cli/test_cli.py) runs in the example project; a starter
     project made by ``init`` must be as light."""
     project = tmp_path / "sensors"
     code = ("import sys\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from featureguard.redis_cluster import RedisCluster, slot_ranges
+from tests.support.redis_cluster import RedisCluster, slot_ranges
 
 
 def test_slot_ranges_cover_every_slot_once():
