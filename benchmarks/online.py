@@ -130,7 +130,7 @@ def main() -> None:
         store = open_store(choose_online_store(start_private=False))
         compared = run("redis", store, client, flights, scale, results)
         if args.cluster:
-            from featureguard.redis_cluster import RedisCluster
+            from tests.support.redis_cluster import RedisCluster
 
             with RedisCluster(masters=3) as cluster:
                 cluster_client = cluster.client()

@@ -78,12 +78,15 @@ def test_offline_schema_check_follows_each_partitions_version(two_versions, fg_h
 def test_point_in_time_retrieval_over_old_and_new_partitions(two_versions, fg_home, monkeypatch):
     """Feast's get_historical_features with the view built from 1.1.0 reads the 1.0.0 partition too:
     its rows come back with visib_km null, the 1.1.0 rows with their value."""
-    import featureguard.contracts.registry
+    from types import SimpleNamespace
+
+    import featureguard.offline_store.retrieval
     from featureguard.feature_repo.definitions import airport
     from featureguard.feature_repo.objects import feature_view
     from featureguard.feast_store import OnlineStoreChoice, open_store
 
-    monkeypatch.setattr(featureguard.contracts.registry, "get_contract", newer)  # the ASOF store checks types against it
+    # the ASOF store checks the joined types against the store's own project contracts: 1.1.0 here
+    monkeypatch.setattr(featureguard.offline_store.retrieval, "registry_for", lambda _: SimpleNamespace(get=newer))
 
     old, new = two_versions
     store = open_store(OnlineStoreChoice("sqlite", {"type": "sqlite", "path": str(fg_home / "online.db")}, ""))
