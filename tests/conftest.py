@@ -69,3 +69,34 @@ def fg_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FEATUREGUARD_HOME", str(home))
     monkeypatch.delenv("REDIS_URL", raising=False)
     return home
+
+
+def _spawns_processes(fn, module, seen: set | None = None) -> bool:
+    """Whether a test (or a helper of its module it calls) starts a process: the CLI, a server,
+    headless Chromium, a fresh interpreter."""
+    import inspect
+
+    seen = seen if seen is not None else set()
+    if fn in seen:
+        return False
+    seen.add(fn)
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return False
+    if "subprocess." in source or "Popen(" in source:
+        return True
+    for name in fn.__code__.co_names:
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper) and helper.__module__ == module.__name__ and _spawns_processes(helper, module, seen):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """``slow`` marks every test that starts a process (``make test-fast`` runs the rest); tests
+    that start servers through fixtures are marked in their modules."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and "slow" not in item.keywords and _spawns_processes(function, item.module):
+            item.add_marker(pytest.mark.slow)

@@ -12,10 +12,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from featureguard.redis_process import free_port
 from tests.http.conftest import CONTRACTS, KEYS, READER, WEATHER_WRITER, records, weather_rows
+
+pytestmark = pytest.mark.slow  # starts processes (servers, the CLI, killed ingests)
 
 BIN = Path(sys.executable).parent
 

@@ -26,6 +26,8 @@ from featureguard.ingest.receipts import ReceiptStore
 from featureguard.ingest.storage import read_offline
 from featureguard.settings import data_home
 
+pytestmark = pytest.mark.slow  # starts processes (killed ingests)
+
 
 def _parquet(frame) -> bytes:
     buf = io.BytesIO()
@@ -128,7 +130,6 @@ import os, signal, sys, time
 from pathlib import Path
 from featureguard import atomic
 from featureguard.ingest import pipeline
-
 def ingest(home, file, step):
     os.environ["FEATUREGUARD_HOME"] = home
     if step > 0:

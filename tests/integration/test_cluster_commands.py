@@ -17,6 +17,8 @@ import pytest
 
 from featureguard.online_store_choice import choose_online_store
 
+pytestmark = pytest.mark.slow  # starts processes (servers, the CLI, killed ingests)
+
 ENTITY = ["-e", "origin=EWR", "-e", "tailnum=N14228", "-e", "carrier=UA", "-e", "dest=IAH"]
 
 
