@@ -57,6 +57,9 @@ class RedisProcess:
     def feast_connection_string(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    #: the first reply to PING that counts as "started" (a subclass may wait for another)
+    READY_REPLY = b"+PONG"
+
     def _wait_ready(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -66,12 +69,13 @@ class RedisProcess:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
+                    if sock.recv(64).startswith(self.READY_REPLY):
                         return
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise RedisUnavailableError(f"redis-server did not answer on port {self.port} within {timeout}s")
+        raise RedisUnavailableError(f"redis-server did not answer {self.READY_REPLY.decode()} on port {self.port} "
+                                    f"within {timeout}s")
 
     def kill(self) -> None:
         """SIGKILL, as a crash would; the data dir is kept so a restart on the same port works."""

@@ -17,14 +17,12 @@ PRIVATE = re.compile(r"from feast\.(?:[\w.]+) import [^\n]*\b_\w+|"
                      r"from feast\.(?:utils|feature_server_utils|infra\.key_encoding_utils|"
                      r"infra\.online_stores\.helpers|infra\.offline_stores\.offline_utils)\b|"
                      r"from feast\.infra\.offline_stores import offline_utils")
-#: modules of the Redis layout move still to switch to feast_private (their owner's change)
-PENDING = {"redis/layout.py", "materialize/view.py"}
 
 
 def test_no_other_module_imports_a_feast_private_helper():
     offenders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                        if p.name != "feast_private.py" and PRIVATE.search(p.read_text(encoding="utf-8")))
-    assert [o for o in offenders if o not in PENDING] == []
+    assert offenders == []
 
 
 def test_every_name_resolves():

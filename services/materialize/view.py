@@ -41,7 +41,7 @@ class ViewLayout:
 
     @classmethod
     def from_feature_view(cls, feature_view: Any, project: str, enable_versioning: bool = False) -> "ViewLayout":
-        from feast.infra.online_stores.helpers import compute_versioned_name
+        from featureguard.feast_private import compute_versioned_name
 
         source = feature_view.batch_source
         return cls.build(

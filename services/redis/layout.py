@@ -151,7 +151,7 @@ def _fixed(raw: np.ndarray) -> pa.Array:
 
 def _feast_key_values(column: pa.Array, value_type: int) -> pa.Array:
     """Feast's own conversion for key types without a vectorised path (exact, per row)."""
-    from feast.infra.key_encoding_utils import _serialize_val
+    from featureguard.feast_private import serialize_val as _serialize_val
     from feast.type_map import python_values_to_proto_values
     from feast.value_type import ValueType
     import pyarrow as pa

@@ -4,7 +4,6 @@ read and push answers 503 with Retry-After and stores nothing; only a bug is a 5
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -96,18 +95,7 @@ def _assert_push_refused(client, home: Path, code: str) -> None:
 class LoadingRedis(RedisProcess):
     """A redis-server restarted on a saved dataset; returns as soon as it answers LOADING."""
 
-    def _wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"-LOADING"):
-                        return
-            except OSError:
-                time.sleep(0.01)
-        self.stop()
-        raise RedisUnavailableError(f"redis-server on port {self.port} never answered LOADING")
+    READY_REPLY = b"-LOADING"
 
 
 def test_loading_after_a_restart_is_503_then_serves(stores, tmp_path: Path) -> None:
