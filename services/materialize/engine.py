@@ -162,6 +162,6 @@ def _announce(report: MaterializationReport) -> None:
     """One line per view on stderr (Feast prints its own progress on stdout); rejections warn."""
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(report.summary(), markup=False)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(report.summary(), markup=False)  # one line, never wrapped
     if report.rejected:
         _log.warning("%s", report.summary())

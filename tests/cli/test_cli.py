@@ -110,13 +110,16 @@ def test_materialize_into_a_pipe_has_no_colour_codes(fg_home, redis_server, weat
     batch = tmp_path / "weather.parquet"
     weather_rows.to_parquet(batch, index=False)
     assert run("ingest", "weather", str(batch), home=fg_home).returncode == 0
-    env = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "REDIS_URL": redis_server.url}
+    env = {**os.environ, "FEATUREGUARD_HOME": str(fg_home), "REDIS_URL": redis_server.url, "COLUMNS": "40"}
     out = subprocess.run([sys.executable, "-m", "featureguard.cli.app", "materialize", "--start", "2013-01-01T00:00:00Z",
                           "--end", "2013-02-01T00:00:00Z"], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "Materializing 3 feature views from 2013-01-01 00:00:00+00:00" in out.stdout, out.stdout
     assert "weather_hourly" in out.stdout + out.stderr
     assert "\x1b[" not in out.stdout and "\x1b[" not in out.stderr
+    # the bulk engine's summary of a view is one line, however narrow the terminal it is not on
+    (summary,) = [line for line in out.stderr.splitlines() if line.startswith("weather_hourly:")]
+    assert "written" in summary and summary.rstrip().endswith(" s"), out.stderr
 
 
 def test_an_empty_file_exits_2_from_ingest_as_from_validate(fg_home, tmp_path):
