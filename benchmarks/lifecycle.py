@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import median, print_table, run_isolated, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("FEATUREGUARD_REPO", str(ROOT / "feature_repo"))  # the example project, for every child
 
 
 def _weather(rows: int):

