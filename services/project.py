@@ -114,8 +114,6 @@ def activate(project: Project) -> Project:
     """Makes ``project`` the one this process (and the processes it starts) works on: its
     contracts, and its data home unless FEATUREGUARD_HOME was set by the caller."""
     global _active, _home_set_by
-    from featureguard.contracts.registry import ContractRegistry, use_registry
-
     if _home_set_by is not None and os.environ.get(HOME_ENV) == str(_project_home(_home_set_by)):
         del os.environ[HOME_ENV]  # ours, from the previously active project
     if not os.environ.get(HOME_ENV):
@@ -128,7 +126,8 @@ def activate(project: Project) -> Project:
         if key in project.settings and not os.environ.get(env):
             os.environ[env] = _envs_set[env] = str(project.settings[key])
     os.environ[REPO_ENV] = str(project.root)
-    use_registry(ContractRegistry(project.contracts_dir))
+    # the contract registry follows FEATUREGUARD_REPO on its next use: activating loads nothing (a
+    # process that only starts others, like serve's supervisor, never imports pandera)
     _active = project
     return project
 
