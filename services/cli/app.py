@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 from typer.core import TyperGroup
 
-from featureguard.cli import failures
+from featureguard.cli import asks_for_help, failures
 from featureguard.cli.render import console, err_console, plain_output, print_json, print_receipt, print_validation
 from featureguard.errors import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_UNREADABLE
 
@@ -76,15 +76,8 @@ def _options(
         import os
 
         os.environ[REPO_ENV] = str(repo.expanduser().resolve())
-    if ctx.invoked_subcommand not in NO_PROJECT and not _asks_for_help():
+    if ctx.invoked_subcommand not in NO_PROJECT and not asks_for_help():
         activate(find_project())
-
-
-def _asks_for_help() -> bool:
-    """``featureguard CMD --help`` shows the help anywhere, in a project or not."""
-    import sys
-
-    return any(arg in ("--help", "-h") for arg in sys.argv[1:])
 
 
 def _fail(message: str, code: int) -> typer.Exit:

@@ -325,9 +325,9 @@ contracts_app.command("record", help="Alias of `lock`.")(lock)
 @contracts_app.callback()
 def _project(ctx: typer.Context) -> None:
     """Every contracts command but infer and import reads the project's contracts."""
-    import sys
+    from featureguard.cli import asks_for_help
 
-    if ctx.invoked_subcommand not in ("infer", "import") and not {"--help", "-h"} & set(sys.argv[1:]):
+    if ctx.invoked_subcommand not in ("infer", "import") and not asks_for_help():
         from featureguard.project import activate, find_project
 
         activate(find_project())
