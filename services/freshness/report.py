@@ -79,11 +79,12 @@ def freshness_report(now: datetime | None = None, client: Any | None = None, vie
     return out
 
 
-def view_freshness() -> list[dict[str, Any]]:
-    """Flat records for ``/metrics``: view, store, age_seconds, max_age_seconds, breach."""
+def view_freshness(views: list[ViewSpec] | None = None) -> list[dict[str, Any]]:
+    """Flat records for ``/metrics``: view, store, age_seconds, max_age_seconds, breach.
+    ``views`` None: the project's views (built from its definitions, which imports Feast)."""
     client = redis_client_from_env()
     try:
-        report = freshness_report(client=client)
+        report = freshness_report(client=client, views=views)
     finally:
         if client is not None:
             client.close()

@@ -13,7 +13,8 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from featureguard.freshness.report import view_freshness
+from featureguard.feature_repo.tags import tagged_contract
+from featureguard.freshness.report import ViewSpec, view_freshness
 from featureguard.http.asgi import ServiceMiddleware
 from featureguard.http.errors import install_handlers
 from featureguard.http.metrics import StoreStateCollector
@@ -47,7 +48,13 @@ def create_app(settings: HttpSettings | None = None) -> ServiceMiddleware:
     install_handlers(api)
     api.include_router(build_router(state))
     views = lambda: state.reader.feature_views() if state.reader is not None else []  # noqa: E731
-    state.metrics.add_collector(StoreStateCollector(views, view_freshness))
+
+    def freshness() -> list[dict]:
+        """Freshness of the views the service serves, from its registry snapshot (a scrape never
+        re-executes the project's definition modules)."""
+        return view_freshness([ViewSpec(v.name, tagged_contract(v)) for v in views() if tagged_contract(v)])
+
+    state.metrics.add_collector(StoreStateCollector(views, freshness))
     outer = ServiceMiddleware(api, state)
     outer.fastapi = api  # type: ignore[attr-defined]
     return outer
